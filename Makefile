@@ -1,0 +1,43 @@
+# Two commands set everything up: `make run` (the server) and `make test` (the whole suite).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test test-postgres lint format bench
+
+$(PY):
+	@interpreter=$$(scripts/find-python) && $$interpreter -m venv $(VENV)
+
+$(VENV)/.deps-run: requirements.txt | $(PY)
+	$(PIP) -r requirements.txt
+	@touch $@
+
+$(VENV)/.deps-dev: requirements.txt requirements-dev.txt $(VENV)/.deps-run
+	$(PIP) -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.deps-run
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py create_demo_users
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) security_backend.asgi:application
+
+lint: $(VENV)/.deps-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.deps-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres:
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(MAKE) test
+
+bench: $(VENV)/.deps-dev
+	$(PY) bench/ingest.py

@@ -1,0 +1,47 @@
+"""The one place that answers "what may this user do": roles from Django groups."""
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+
+
+GROUP_NAMES: dict[Role, str] = {Role.ADMIN: "Admin", Role.ANALYST: "Analyst"}
+_ROLE_BY_GROUP = {name: role for role, name in GROUP_NAMES.items()}
+
+# Cached on the user object, so one request asks the database at most once.
+_CACHE_ATTR = "_secalerts_roles"
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[Role]:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached: frozenset[Role] | None = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    names = user.groups.values_list("name", flat=True)  # type: ignore[union-attr]
+    roles = {_ROLE_BY_GROUP[name] for name in names if name in _ROLE_BY_GROUP}
+    if getattr(user, "is_superuser", False):
+        roles.add(Role.ADMIN)
+    result = frozenset(roles)
+    setattr(user, _CACHE_ATTR, result)
+    return result
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser | None, *roles: Role) -> bool:
+    """True when the user holds any of the given roles."""
+    return not roles_of(user).isdisjoint(roles)
+
+
+def may_read(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Events, alerts, rules, history, and the WebSocket stream."""
+    return has_role(user, Role.ADMIN, Role.ANALYST)
+
+
+def may_triage(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Change alert status and assignee."""
+    return has_role(user, Role.ADMIN)

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces with no models: errors, API plumbing, health, request logging."""

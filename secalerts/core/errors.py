@@ -1,0 +1,38 @@
+"""Domain errors raised by services; core.api maps them to HTTP once."""
+
+
+class DomainError(Exception):
+    """A request that is well-formed but breaks a business rule."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, detail: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class NotFoundError(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    code = "service_unavailable"

@@ -1,0 +1,34 @@
+"""Role permissions for DRF views (kept apart from api.py: DRF imports these at startup)."""
+
+from typing import TYPE_CHECKING
+
+from rest_framework import permissions
+from rest_framework.request import Request
+
+from secalerts.accounts.roles import Role, has_role
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+
+class HasAnyRole(permissions.BasePermission):
+    """Admin or Analyst: may read everything and ingest events."""
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        return has_role(request.user, Role.ADMIN, Role.ANALYST)
+
+
+class IsAdminRole(permissions.BasePermission):
+    """Admin only: triage changes and rule management."""
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        return has_role(request.user, Role.ADMIN)
+
+
+class ReadAnyRoleWriteAdmin(permissions.BasePermission):
+    """Both roles read; only Admin writes."""
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return has_role(request.user, Role.ADMIN, Role.ANALYST)
+        return has_role(request.user, Role.ADMIN)

@@ -1,0 +1,1 @@
+"""Django project package: wiring only, no domain logic."""

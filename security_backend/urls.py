@@ -1,0 +1,21 @@
+"""Top-level URL map: /api/* per app, schema and docs, /healthz, /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from secalerts.core.health import healthz
+
+handler400 = "secalerts.core.api.handler400"
+handler403 = "secalerts.core.api.handler403"
+handler404 = "secalerts.core.api.handler404"
+handler500 = "secalerts.core.api.handler500"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/", include("secalerts.accounts.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
