@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django, WebSockets through origin check and JWT auth."""
+"""ASGI entry point: HTTP to Django (event ingestion on a direct path), WebSockets to the stream."""
 
 import os
 
@@ -10,4 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "security_backend.settings")
 # Django must be set up before anything imports models.
 django_http = get_asgi_application()
 
-application = ProtocolTypeRouter({"http": django_http})
+from secalerts.alerts.routing import websocket_application  # noqa: E402
+from secalerts.events.direct_ingest import DirectIngestApp  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {"http": DirectIngestApp(fallback=django_http), "websocket": websocket_application}
+)

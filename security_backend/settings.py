@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "secalerts.accounts",
+    "secalerts.events",
+    "secalerts.rules",
+    "secalerts.alerts",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "secalerts.events.models.Severity",
+        "RuleSeverityEnum": "secalerts.rules.models.SEVERITY_CHOICES",
+    },
 }
 
 # ---------------------------------------------------------------------- security
@@ -234,3 +241,11 @@ LOGGING = {
 
 # ------------------------------------------------------------------------ events
 EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)
+# Largest accepted request body for POST /api/events/ (413 above).
+EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=16 * 1024 * 1024)
+# Threshold hits are kept this long after they arrive: the longest rule window plus the
+# lateness allowed to out-of-order events. Pruned at most once per interval per process.
+THRESHOLD_STATE_SECONDS = env.int("THRESHOLD_STATE_SECONDS", default=2 * 24 * 3600)
+THRESHOLD_PRUNE_INTERVAL_SECONDS = env.int("THRESHOLD_PRUNE_INTERVAL_SECONDS", default=60)
+# Django's own body limit must admit the largest event batch.
+DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024

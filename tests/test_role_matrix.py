@@ -1,40 +1,23 @@
 """DESIGN.md's role matrix, walked over every API route: each route needs a row here."""
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-ANON, NOROLE, ANALYST, ADMIN = "anonymous", "no role", "analyst", "admin"
-
-# Expected status per actor for each kind of access in DESIGN.md "Roles".
-POLICIES: dict[str, dict[str, int]] = {
-    "identity": {ANON: 401, NOROLE: 200, ANALYST: 200, ADMIN: 200},
-    "read": {ANON: 401, NOROLE: 403, ANALYST: 200, ADMIN: 200},
-    "ingest": {ANON: 401, NOROLE: 403, ANALYST: 201, ADMIN: 201},
-    "admin_create": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 201},
-    "admin_change": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 200},
-    "admin_delete": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 204},
-}
-
-
-@dataclass(frozen=True)
-class Row:
-    route: str  # the URL pattern as Django shows it, e.g. "api/me/"
-    method: str
-    policy: str
-    url: Callable[[], str]
-    body: Callable[[], object] = field(default=lambda: None)
-    # Returns a snapshot of what a refused write must leave untouched.
-    state: Callable[[], object] = field(default=lambda: None)
-
+from secalerts.alerts.tests.role_matrix import ROWS as ALERT_ROWS
+from secalerts.events.tests.role_matrix import ROWS as EVENT_ROWS
+from secalerts.rules.tests.role_matrix import ROWS as RULE_ROWS
+from tests.role_matrix import ADMIN, ANALYST, ANON, NOROLE, POLICIES, Row
 
 # Routes whose access is by credentials, not by role (login, refresh, logout).
 CREDENTIAL_ROUTES = {"api/token/", "api/token/refresh/", "api/token/blacklist/"}
 
 ROWS: list[Row] = [
-    Row("api/me/", "get", "identity", lambda: reverse("accounts:me")),
+    Row("api/me/", "get", "identity", lambda _: reverse("accounts:me")),
+    *EVENT_ROWS,
+    *RULE_ROWS,
+    *ALERT_ROWS,
 ]
 
 
@@ -68,14 +51,15 @@ def actors(admin_user, analyst_user, norole_user, bearer) -> dict[str, dict[str,
 @pytest.mark.parametrize("actor", [ANON, NOROLE, ANALYST, ADMIN])
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method.upper()} {row.route}")
 def test_role_matrix(api_client, actors, row, actor):
-    before = row.state()
+    context = row.setup()
+    before = row.state(context)
 
     response = getattr(api_client, row.method)(
-        row.url(), row.body(), format="json", **actors[actor]
+        row.url(context), row.body(context), format="json", **actors[actor]
     )
 
     expected = POLICIES[row.policy][actor]
     assert response.status_code == expected, response.content
     if expected >= 400:
         assert response["Content-Type"] == "application/json"
-        assert row.state() == before
+        assert row.state(context) == before

@@ -1,16 +1,25 @@
 """API plumbing shared by every app: the exception handler and JSON error views."""
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from secalerts.core.errors import DomainError
+
+DATABASE_UNAVAILABLE = {
+    "detail": "The database is unavailable; retry later.",
+    "code": "service_unavailable",
+}
+
+logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -20,6 +29,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.detail is not None:
             body["errors"] = exc.detail
         return Response(body, status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # Lost or refused database connection: the client should retry, not see a crash.
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"detail": "Request body is too large.", "code": "payload_too_large"}, status=413

@@ -36,3 +36,9 @@ class UnsupportedMediaType(DomainError):
 class ServiceUnavailable(DomainError):
     status_code = 503
     code = "service_unavailable"
+
+
+class InvalidInput(DomainError):
+    """A request body that is not what the endpoint takes (malformed, wrong shape, bad values)."""
+
+    code = "invalid"

@@ -1,0 +1,185 @@
+"""Ingestion benchmark: a real Daphne over SQLite and PostgreSQL, single events and batches.
+
+    .venv/bin/python bench/ingest.py [--seconds 10] [--databases sqlite,postgres]
+
+Prints requests/s and latency for single-event POSTs (1 and 16 clients), events/s for
+batches of 1000 (JSON array and NDJSON) with the default rules plus 100 match rules and
+10 threshold rules, server memory before and after, and checks that the number of
+events stored equals the number sent.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.server import Connection, daphne, manage, percentile, reset_database, token
+
+DATASET = (
+    Path(__file__).resolve().parents[2] / "shared" / "datasets" / "loghub_openssh" / "events.ndjson"
+)
+PASSWORD = "bench-password-not-secret-1234"
+
+RULES_SCRIPT = """
+from secalerts.rules.services import create_rule
+types = ["ssh.auth.failed_password", "ssh.auth.invalid_user",
+         "ssh.connection.closed", "pam.auth.failure"]
+for i in range(100):
+    leaf = {"field": "event_type", "op": "eq", "value": types[i % 4]}
+    extra = [
+        {"field": "message", "op": "contains", "value": f"user{i}"},
+        {"field": "source_ip", "op": "cidr", "value": f"10.{i}.0.0/16"},
+        {"field": "data.pid", "op": "gt", "value": 30000 + i * 10},
+        {"field": "username", "op": "in", "value": [f"admin{i}", "root"]},
+    ][i % 4]
+    create_rule(name=f"bench match {i}", severity="low", condition={"all": [leaf, extra]},
+                group_by=["source_ip"])
+for i in range(10):
+    threshold = {"count": 5 + i, "window_seconds": 60 + 30 * i}
+    if i % 2:
+        threshold["distinct_field"] = "username"
+    create_rule(name=f"bench threshold {i}", severity="high",
+                condition={"field": "event_type", "op": "eq", "value": types[i % 2]},
+                group_by=["source_ip"], threshold=threshold)
+"""
+COUNT_SCRIPT = "from secalerts.events.models import Event; print(Event.objects.count())"
+
+
+def load_events() -> list[dict]:
+    if not DATASET.exists():
+        sys.exit(f"dataset {DATASET} is missing (../shared/datasets beside the checkout)")
+    return [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
+
+
+class Stream:
+    """Dataset events with fresh ids, shifted forward in event time on every pass."""
+
+    def __init__(self, events: list[dict]) -> None:
+        self.events, self.position, self.cycle = events, 0, 0
+        self.base = datetime.now(UTC) - timedelta(days=30)
+        self.sent_ids: set[str] = set()
+
+    def next(self) -> dict:
+        if self.position == len(self.events):
+            self.position, self.cycle = 0, self.cycle + 1
+        original = self.events[self.position]
+        self.position += 1
+        stamp = datetime.fromisoformat(original["timestamp"]) - datetime(2017, 12, 10, tzinfo=UTC)
+        event = dict(original)
+        event["id"] = str(uuid.uuid4())
+        event["timestamp"] = (self.base + stamp + timedelta(hours=4 * self.cycle)).isoformat()
+        self.sent_ids.add(event["id"])
+        return event
+
+
+async def run_clients(port: int, clients: int, seconds: float, make_request) -> dict:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        conn = await Connection(port).open()
+        while time.perf_counter() < deadline:
+            method, path, body, headers = make_request()
+            started = time.perf_counter()
+            status, _ = await conn.request(method, path, body, headers)
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+        conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "statuses": statuses,
+    }
+
+
+def report(label: str, result: dict, events_per_request: int = 1) -> float:
+    rate = result["requests"] * events_per_request / result["elapsed"]
+    ms = [1000 * x for x in result["latencies"]]
+    unit = "req/s" if events_per_request == 1 else "events/s"
+    print(
+        f"  {label:<34} {rate:>10,.0f} {unit:<9} p50 {percentile(ms, 50):7.1f} ms"
+        f"  p99 {percentile(ms, 99):7.1f} ms  statuses {result['statuses']}"
+    )
+    return rate
+
+
+async def bench_database(kind: str, seconds: float) -> dict:
+    print(f"\n== {kind}: setting up a fresh database")
+    url = reset_database(kind, "bench_ingest")
+    manage(
+        url, "create_user", "bench", "--role", "analyst", "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    manage(url, "shell", "-c", RULES_SCRIPT)
+    stream = Stream(load_events())
+    figures: dict[str, float] = {}
+    with daphne(url) as server:
+        access = await token(server.port, "bench", PASSWORD)
+        json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {access}"}
+        ndjson_headers = json_headers | {"Content-Type": "application/x-ndjson"}
+        print(f"  server RSS at start: {server.rss_mib():.1f} MiB")
+
+        def single():
+            return "POST", "/api/events/", json.dumps(stream.next()).encode(), json_headers
+
+        def batch_json():
+            body = json.dumps([stream.next() for _ in range(1000)]).encode()
+            return "POST", "/api/events/", body, json_headers
+
+        def batch_ndjson():
+            body = "\n".join(json.dumps(stream.next()) for _ in range(1000)).encode()
+            return "POST", "/api/events/", body, ndjson_headers
+
+        await run_clients(server.port, 4, 1, single)  # warm up
+        for clients in (1, 16):
+            result = await run_clients(server.port, clients, seconds, single)
+            figures[f"single_{clients}"] = report(f"single events, {clients} client(s)", result)
+        for label, make in (("JSON array", batch_json), ("NDJSON", batch_ndjson)):
+            result = await run_clients(server.port, 2, seconds, make)
+            figures[f"batch_{label}"] = report(f"batches of 1000, {label}, 2 clients", result, 1000)
+        print(f"  server RSS at end:   {server.rss_mib():.1f} MiB")
+    stored = int(manage(url, "shell", "-c", COUNT_SCRIPT).strip())
+    sent = len(stream.sent_ids)
+    verdict = "OK" if stored == sent else "MISMATCH"
+    print(f"  events sent {sent:,}, stored {stored:,}: {verdict}")
+    figures["lost_or_doubled"] = sent - stored
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}; rules: 3 default + 100 match + 10 threshold")
+    results = {
+        kind: asyncio.run(bench_database(kind, args.seconds)) for kind in args.databases.split(",")
+    }
+    print("\nratios against the targets (reference: 90 single req/s with 16 clients):")
+    targets = {"sqlite": 50_000, "postgres": 30_000}
+    for kind, figures in results.items():
+        print(
+            f"  {kind:<9} single x16: {figures['single_16'] / 90:5.1f}x the reference (target 10x);"
+            f" batches: {figures['batch_JSON array'] / targets[kind]:4.2f} and"
+            f" {figures['batch_NDJSON'] / targets[kind]:4.2f} of the {targets[kind]:,}/s target"
+        )
+    if any(figures["lost_or_doubled"] for figures in results.values()):
+        sys.exit("events lost or doubled")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Benchmark plumbing: a fresh database, a real Daphne server, its memory, a lean HTTP client."""
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def database_url(kind: str, name: str) -> str:
+    if kind == "sqlite":
+        (ROOT / "var").mkdir(exist_ok=True)
+        return f"sqlite:///{ROOT / 'var' / f'{name}.sqlite3'}"
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def reset_database(kind: str, name: str) -> str:
+    """Drop and recreate the benchmark database, then migrate it. Returns its URL."""
+    url = database_url(kind, name)
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    else:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    manage(url, "migrate", "--noinput", "-v0")
+    return url
+
+
+def server_env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return (
+        env
+        | {
+            "DJANGO_SETTINGS_MODULE": "security_backend.settings",
+            "DATABASE_URL": url,
+            "LOG_LEVEL": "WARNING",
+            "THROTTLE_USER_RATE": "",
+        }
+        | extra
+    )
+
+
+def manage(url: str, *args: str, stdin: str | None = None, **env: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=server_env(url, **env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+@contextlib.contextmanager
+def daphne(url: str, **extra_env: str) -> Iterator[Server]:
+    port = free_port()
+    process = subprocess.Popen(
+        [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"],
+        cwd=ROOT,
+        env=server_env(url, **extra_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("daphne did not start") from None
+                time.sleep(0.05)
+        yield Server(process, port)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class Connection:
+    """A keep-alive HTTP/1.1 connection that costs the client almost nothing per request."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader
+        self.writer: asyncio.StreamWriter
+
+    async def open(self) -> "Connection":
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        lines.append(f"Content-Length: {len(body)}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def token(port: int, username: str, password: str) -> str:
+    conn = await Connection(port).open()
+    body = json.dumps({"username": username, "password": password}).encode()
+    status, answer = await conn.request(
+        "POST", "/api/token/", body, {"Content-Type": "application/json"}
+    )
+    conn.close()
+    if status != 200:
+        raise RuntimeError(f"login failed: {status} {answer[:200]!r}")
+    return json.loads(answer)["access"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]

@@ -1,0 +1,1 @@
+"""Alerts raised by rules: triage, history, and the real-time stream."""

@@ -1,0 +1,8 @@
+"""App config for alerts."""
+
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "secalerts.alerts"
+    label = "alerts"

@@ -1,0 +1,1 @@
+"""Alert writes: detection results (matches.py) and analyst triage (triage.py)."""

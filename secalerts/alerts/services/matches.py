@@ -1,0 +1,175 @@
+"""Detection results -> alerts: deduplicate into open alerts or raise new ones, in bulk."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from secalerts import detection
+from secalerts.alerts.models import Alert, AlertEvent, AlertStatus
+from secalerts.events.models import SEVERITY_RANK
+from secalerts.rules.registry import ActiveRule, RuleSet, group_key
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    created: tuple[int, ...]
+    updated: tuple[int, ...]
+
+    @property
+    def alert_ids(self) -> list[int]:
+        return [*self.created, *self.updated]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An alert being built or extended in memory before the bulk writes."""
+
+    alert: Alert
+    new_event_ids: set[Any] = field(default_factory=set)
+    prior_event_ids: set[Any] = field(default_factory=set)
+    changed: bool = False
+
+
+def record_matches(
+    *,
+    matches: Sequence[detection.Match],
+    events: Sequence[dict[str, Any]],
+    ruleset: RuleSet,
+    now: datetime,
+) -> RecordResult:
+    """Call inside the ingest transaction, after window_state.lock_groups for these groups.
+
+    A match joins an open alert of the same rule and group when their event times are
+    within the rule's dedup window of each other; otherwise it raises a new alert.
+    """
+    if not matches:
+        return RecordResult(created=(), updated=())
+    rules = ruleset.by_id()
+    by_key: dict[str, list[detection.Match]] = defaultdict(list)
+    for match in matches:
+        by_key[group_key(match.rule_id, match.group)].append(match)
+
+    dedup_keys = [key for key, ms in by_key.items() if rules[ms[0].rule_id].compiled.group_by]
+    pending_by_key: dict[str, list[_Pending]] = defaultdict(list)
+    for alert in Alert.objects.open().filter(group_key__in=dedup_keys).order_by("id"):
+        pending_by_key[alert.group_key].append(_Pending(alert))
+
+    for key, key_matches in by_key.items():
+        rule = rules[key_matches[0].rule_id]
+        window = timedelta(seconds=rule.dedup_window_seconds)
+        # A rule without group_by raises one alert per matching event: nothing to dedup.
+        dedup = bool(rule.compiled.group_by)
+        for match in sorted(key_matches, key=lambda m: (m.first_seen, m.last_seen)):
+            pending = _find_open(pending_by_key[key], match, window) if dedup else None
+            if pending is None:
+                pending = _Pending(_new_alert(rule, match, key, events, now))
+                pending_by_key[key].append(pending)
+            _extend(pending, rule, match, events, now)
+
+    return _write(
+        [pending for group in pending_by_key.values() for pending in group if pending.changed]
+    )
+
+
+def _find_open(
+    candidates: list[_Pending], match: detection.Match, window: timedelta
+) -> _Pending | None:
+    for pending in candidates:
+        alert = pending.alert
+        if (
+            alert.first_seen - window <= match.last_seen
+            and match.first_seen <= alert.last_seen + window
+        ):
+            return pending
+    return None
+
+
+def _new_alert(
+    rule: ActiveRule,
+    match: detection.Match,
+    key: str,
+    events: Sequence[dict[str, Any]],
+    now: datetime,
+) -> Alert:
+    group = detection.group_dict(rule.compiled, match.group)
+    values = ", ".join("-" if value is None else str(value) for value in group.values())
+    first_event = events[min(match.event_indexes, key=lambda i: events[i]["timestamp"])]
+    alert = Alert(
+        title=f"{rule.name}: {values}"[:500] if values else rule.name[:500],
+        description=rule.description,
+        status=AlertStatus.OPEN,
+        rule_id=rule.id,
+        group=group,
+        group_key=key,
+        source_ip=first_event["source_ip"],
+        event_count=0,
+        first_seen=match.first_seen,
+        last_seen=match.last_seen,
+        created_at=now,
+        updated_at=now,
+    )
+    alert.set_severity("info" if rule.severity == "inherit" else rule.severity)
+    return alert
+
+
+def _extend(
+    pending: _Pending,
+    rule: ActiveRule,
+    match: detection.Match,
+    events: Sequence[dict[str, Any]],
+    now: datetime,
+) -> None:
+    alert = pending.alert
+    pending.new_event_ids.update(events[i]["id"] for i in match.event_indexes)
+    pending.prior_event_ids.update(match.prior_refs)
+    alert.first_seen = min(alert.first_seen, match.first_seen)
+    alert.last_seen = max(alert.last_seen, match.last_seen)
+    if rule.severity == "inherit":
+        severities = [events[i]["severity"] for i in match.event_indexes]
+        highest = max([alert.severity, *severities], key=SEVERITY_RANK.__getitem__)
+        alert.set_severity(highest)
+    alert.updated_at = now
+    pending.changed = True
+
+
+def _write(pendings: list[_Pending]) -> RecordResult:
+    new = [p for p in pendings if p.alert.pk is None]
+    existing = [p for p in pendings if p.alert.pk is not None]
+
+    # Prior hits may already be linked to an existing alert: count only links that are new.
+    already = set()
+    prior_pairs = [(p.alert.pk, ref) for p in existing for ref in p.prior_event_ids]
+    if prior_pairs:
+        already = set(
+            AlertEvent.objects.filter(
+                alert_id__in={alert_id for alert_id, _ in prior_pairs},
+                event_id__in={ref for _, ref in prior_pairs},
+            ).values_list("alert_id", "event_id")
+        )
+
+    for pending in pendings:
+        fresh_prior = {
+            ref for ref in pending.prior_event_ids if (pending.alert.pk, ref) not in already
+        }
+        pending.prior_event_ids = fresh_prior - pending.new_event_ids
+        pending.alert.event_count += len(pending.new_event_ids) + len(pending.prior_event_ids)
+
+    Alert.objects.bulk_create([p.alert for p in new], batch_size=500)
+    Alert.objects.bulk_update(
+        [p.alert for p in existing],
+        ["event_count", "first_seen", "last_seen", "severity", "severity_rank", "updated_at"],
+        batch_size=500,
+    )
+    AlertEvent.objects.bulk_create(
+        [
+            AlertEvent(alert_id=p.alert.pk, event_id=event_id)
+            for p in pendings
+            for event_id in (*p.new_event_ids, *p.prior_event_ids)
+        ],
+        batch_size=1000,
+    )
+    return RecordResult(
+        created=tuple(p.alert.pk for p in new), updated=tuple(p.alert.pk for p in existing)
+    )

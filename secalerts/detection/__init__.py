@@ -1,0 +1,51 @@
+"""The detection engine: rule conditions compiled to predicates, evaluated over event dicts.
+
+Standard library only: no Django, no ORM, no I/O, no clock. Public surface:
+
+    rule = compile_rule(condition, rule_id=..., group_by=[...], threshold=parse_threshold(raw))
+    rule.matches(event) -> bool
+    selection = select(events, rules)            # plain-rule matches + threshold hits by group
+    prior = <stored hits for selection.lookup_ranges()>
+    matches = selection.matches + threshold_matches(selection, rules, prior)
+
+Invalid rules raise RuleSyntaxError(path, message) naming the bad node.
+"""
+
+from secalerts.detection.engine import (
+    SEVERITIES,
+    CompiledRule,
+    Match,
+    Selection,
+    compile_rule,
+    evaluate,
+    group_dict,
+    group_of,
+    max_severity,
+    normalize,
+    select,
+    threshold_matches,
+)
+from secalerts.detection.errors import RuleSyntaxError
+from secalerts.detection.fields import EVENT_FIELDS
+from secalerts.detection.thresholds import Hit, Threshold, find_clusters, parse_threshold
+
+__all__ = [
+    "EVENT_FIELDS",
+    "SEVERITIES",
+    "CompiledRule",
+    "Hit",
+    "Match",
+    "RuleSyntaxError",
+    "Selection",
+    "Threshold",
+    "compile_rule",
+    "evaluate",
+    "find_clusters",
+    "group_dict",
+    "group_of",
+    "max_severity",
+    "normalize",
+    "parse_threshold",
+    "select",
+    "threshold_matches",
+]

@@ -1,0 +1,210 @@
+"""Rules over a batch of event dicts: select matches and threshold hits, then window them.
+
+Two phases, so the caller can fetch prior threshold state in one query per batch:
+`select()` runs every rule once over every event; `threshold_matches()` takes the
+prior hits of the groups `select()` touched and reports the windows now complete.
+"""
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from secalerts.detection.conditions import Predicate, compile_condition
+from secalerts.detection.errors import RuleSyntaxError
+from secalerts.detection.fields import MISSING, Getter, compile_field
+from secalerts.detection.thresholds import Hit, Threshold, find_clusters
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+MAX_GROUP_BY = 10
+
+GroupKey = tuple[Any, ...]
+GroupRef = tuple[Any, GroupKey]  # (rule id, group key)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule_id: Any
+    group_by: tuple[str, ...]
+    threshold: Threshold | None
+    predicate: Predicate = field(repr=False)
+    group_getters: tuple[Getter, ...] = field(repr=False)
+    distinct_getter: Getter | None = field(repr=False)
+    # Event types the condition requires (a top-level eq/in on event_type), to skip the rest.
+    event_types: frozenset[str] | None = None
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        return self.predicate(event)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    rule_id: Any
+    group: GroupKey
+    event_indexes: tuple[int, ...]
+    first_seen: datetime
+    last_seen: datetime
+    prior_refs: tuple[Any, ...] = ()
+
+
+@dataclass(slots=True)
+class Selection:
+    """What `select` found: matches of plain rules, and hits of threshold rules by group."""
+
+    matches: list[Match]
+    new_hits: dict[GroupRef, list[tuple[int, Hit]]]
+    windows: dict[Any, int]  # threshold rule id -> window seconds
+
+    def lookup_ranges(self) -> dict[GroupRef, tuple[datetime, datetime]]:
+        """For each touched group, the only time range where prior hits can matter."""
+        ranges = {}
+        for ref, hits in self.new_hits.items():
+            window = timedelta(seconds=self.windows[ref[0]])
+            stamps = [hit.timestamp for _, hit in hits]
+            ranges[ref] = (min(stamps) - window, max(stamps) + window)
+        return ranges
+
+
+def compile_rule(
+    condition: object,
+    *,
+    rule_id: Any = None,
+    group_by: Sequence[str] = (),
+    threshold: Threshold | None = None,
+    path: str = "condition",
+) -> CompiledRule:
+    """Raises RuleSyntaxError naming the path of the bad node."""
+    predicate = compile_condition(condition, path)
+    if isinstance(group_by, str) or not isinstance(group_by, Sequence):
+        raise RuleSyntaxError("group_by", "must be a list of field names")
+    if len(group_by) > MAX_GROUP_BY:
+        raise RuleSyntaxError("group_by", f"at most {MAX_GROUP_BY} fields")
+    if len(set(map(str, group_by))) != len(group_by):
+        raise RuleSyntaxError("group_by", "lists a field twice")
+    getters = tuple(compile_field(name, f"group_by[{i}]") for i, name in enumerate(group_by))
+    distinct = (
+        compile_field(threshold.distinct_field, "threshold.distinct_field")
+        if threshold is not None and threshold.distinct_field is not None
+        else None
+    )
+    return CompiledRule(
+        rule_id=rule_id,
+        group_by=tuple(group_by),
+        threshold=threshold,
+        predicate=predicate,
+        group_getters=getters,
+        distinct_getter=distinct,
+        event_types=_required_event_types(condition),
+    )
+
+
+def _required_event_types(condition: object) -> frozenset[str] | None:
+    leaves = condition.get("all", [condition]) if isinstance(condition, dict) else []
+    for leaf in leaves:
+        if (
+            isinstance(leaf, dict)
+            and leaf.get("field") == "event_type"
+            and not leaf.get("ignore_case", False)
+        ):
+            if leaf.get("op") == "eq" and isinstance(leaf.get("value"), str):
+                return frozenset([leaf["value"]])
+            if leaf.get("op") == "in" and isinstance(leaf.get("value"), list):
+                return frozenset(v for v in leaf["value"] if isinstance(v, str))
+    return None
+
+
+def normalize(value: Any) -> Any:
+    """A hashable, comparable stand-in for a field value (JSON text for objects and lists)."""
+    if value is MISSING:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def group_of(rule: CompiledRule, event: Mapping[str, Any]) -> GroupKey:
+    return tuple(normalize(get(event)) for get in rule.group_getters)
+
+
+def group_dict(rule: CompiledRule, key: GroupKey) -> dict[str, Any]:
+    return dict(zip(rule.group_by, key, strict=True))
+
+
+def select(events: Sequence[Mapping[str, Any]], rules: Sequence[CompiledRule]) -> Selection:
+    by_type: dict[Any, list[int]] = defaultdict(list)
+    for index, event in enumerate(events):
+        by_type[event.get("event_type")].append(index)
+    everything = range(len(events))
+    matches: list[Match] = []
+    new_hits: dict[GroupRef, list[tuple[int, Hit]]] = defaultdict(list)
+    windows: dict[Any, int] = {}
+    for rule in rules:
+        candidates: Iterable[int] = everything
+        if rule.event_types is not None:
+            candidates = sorted(i for t in rule.event_types for i in by_type.get(t, ()))
+        predicate = rule.predicate
+        matched = [i for i in candidates if predicate(events[i])]
+        if not matched:
+            continue
+        if rule.threshold is None:
+            for i in matched:
+                stamp = events[i]["timestamp"]
+                matches.append(Match(rule.rule_id, group_of(rule, events[i]), (i,), stamp, stamp))
+            continue
+        windows[rule.rule_id] = rule.threshold.window_seconds
+        for i in matched:
+            event = events[i]
+            group = group_of(rule, event)
+            if any(value is None for value in group):
+                continue  # like Elastic threshold rules: events missing a group value don't count
+            value = None
+            if rule.distinct_getter is not None:
+                value = normalize(rule.distinct_getter(event))
+                if value is None:
+                    continue
+            hit = Hit(timestamp=event["timestamp"], ref=event.get("id", i), value=value)
+            new_hits[(rule.rule_id, group)].append((i, hit))
+    return Selection(matches=matches, new_hits=dict(new_hits), windows=windows)
+
+
+def threshold_matches(
+    selection: Selection,
+    rules: Sequence[CompiledRule],
+    prior: Mapping[GroupRef, Sequence[Hit]],
+) -> list[Match]:
+    thresholds = {rule.rule_id: rule.threshold for rule in rules if rule.threshold is not None}
+    found = []
+    for (rule_id, group), indexed in selection.new_hits.items():
+        hits = [hit for _, hit in indexed]
+        for cluster in find_clusters(thresholds[rule_id], hits, prior.get((rule_id, group), ())):
+            found.append(
+                Match(
+                    rule_id=rule_id,
+                    group=group,
+                    event_indexes=tuple(indexed[p][0] for p in cluster.new_positions),
+                    first_seen=cluster.first_seen,
+                    last_seen=cluster.last_seen,
+                    prior_refs=cluster.prior_refs,
+                )
+            )
+    return found
+
+
+def evaluate(
+    events: Sequence[Mapping[str, Any]],
+    rules: Sequence[CompiledRule],
+    prior: Mapping[GroupRef, Sequence[Hit]] | None = None,
+) -> list[Match]:
+    """Both phases at once, for callers that hold prior hits already (or have none)."""
+    selection = select(events, rules)
+    return selection.matches + threshold_matches(selection, rules, prior or {})
+
+
+def max_severity(values: Iterable[str]) -> str:
+    return max(values, key=lambda name: _SEVERITY_RANK.get(name, -1), default="info")

@@ -1,0 +1,1 @@
+"""Security events: ingestion and listing."""

@@ -1,0 +1,49 @@
+"""Event: one observation from a sensor, stored as sent."""
+
+import uuid
+
+from django.db import models
+
+
+class Severity(models.TextChoices):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+SEVERITY_RANK = {level.value: rank for rank, level in enumerate(Severity)}
+
+
+class Event(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    timestamp = models.DateTimeField(help_text="When it happened (event time).")
+    received_at = models.DateTimeField(help_text="When the backend stored it.")
+    event_type = models.CharField(max_length=100)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.INFO)
+    source = models.CharField(max_length=255)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    destination_ip = models.GenericIPAddressField(null=True, blank=True)
+    destination_port = models.PositiveIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 - null means absent
+    message = models.TextField(null=True, blank=True)  # noqa: DJ001 - null means absent
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-timestamp", "-id")
+        indexes = (
+            models.Index(fields=("-timestamp", "-id"), name="event_newest"),
+            models.Index(fields=("event_type", "-timestamp"), name="event_type_time"),
+            models.Index(fields=("source", "-timestamp"), name="event_source_time"),
+            models.Index(fields=("source_ip", "-timestamp"), name="event_source_ip_time"),
+            models.Index(fields=("username", "-timestamp"), name="event_username_time"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(destination_port__lte=65535), name="event_port_range"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.event_type} from {self.source} at {self.timestamp:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,82 @@
+"""The whole ingest path: store a batch, run the rules over it, record alerts, notify."""
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from secalerts import detection
+from secalerts.alerts.notifications import notify_alerts
+from secalerts.alerts.services.matches import record_matches
+from secalerts.events.storage import insert_events
+from secalerts.rules import registry, window_state
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+    alert_ids: tuple[int, ...]
+    stored_ids: frozenset[UUID]
+    received_at: datetime
+
+
+def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
+    """Store validated events (see events.validation) and raise or update alerts.
+
+    One transaction for the batch: either every new event, its threshold state and its
+    alerts are stored, or none. Events whose id is already stored are duplicates: not
+    stored again, not run through the rules again.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        stored = insert_events(events, received_at=now)
+        new_events = [event for event in events if event["id"] in stored]
+        stored = frozenset(event["id"] for event in new_events)  # first copy wins in a batch
+        alert_ids = _detect(new_events, now) if new_events else ()
+    _maybe_prune(now)
+    return IngestResult(
+        accepted=len(stored),
+        duplicates=len(events) - len(stored),
+        alert_ids=alert_ids,
+        stored_ids=stored,
+        received_at=now,
+    )
+
+
+def _detect(events: list[dict[str, Any]], now: datetime) -> tuple[int, ...]:
+    ruleset = registry.active_rules()
+    if not ruleset.rules:
+        return ()
+    selection = detection.select(events, ruleset.compiled)
+    keys = {registry.group_key(m.rule_id, m.group) for m in selection.matches}
+    keys.update(registry.group_key(rule_id, group) for rule_id, group in selection.new_hits)
+    if not keys:
+        return ()
+    window_state.lock_groups(keys)
+    matches = list(selection.matches)
+    if selection.new_hits:
+        prior = window_state.load_prior_hits(selection.lookup_ranges())
+        window_state.store_hits(selection.new_hits, now=now)
+        matches += detection.threshold_matches(selection, ruleset.compiled, prior)
+    result = record_matches(matches=matches, events=events, ruleset=ruleset, now=now)
+    notify_alerts(created=result.created, updated=result.updated)
+    return tuple(result.alert_ids)
+
+
+_last_prune = 0.0
+
+
+def _maybe_prune(now: datetime) -> None:
+    """Prune threshold state at most once a minute per process, outside the batch."""
+    global _last_prune
+    if time.monotonic() - _last_prune < settings.THRESHOLD_PRUNE_INTERVAL_SECONDS:
+        return
+    _last_prune = time.monotonic()
+    window_state.prune_hits(now=now, keep_seconds=settings.THRESHOLD_STATE_SECONDS)

@@ -1,0 +1,98 @@
+"""Bulk event insert in one statement per chunk, reporting which ids were new.
+
+`bulk_create(ignore_conflicts=True)` cannot say which rows were skipped as duplicates,
+and the ORM's per-value preparation costs more than the insert itself; a multi-row
+INSERT .. ON CONFLICT DO NOTHING RETURNING id does both on SQLite and PostgreSQL.
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import connection
+
+from secalerts.events.models import Event
+
+COLUMNS = (
+    "id",
+    "timestamp",
+    "received_at",
+    "event_type",
+    "severity",
+    "source",
+    "source_ip",
+    "destination_ip",
+    "destination_port",
+    "username",
+    "message",
+    "data",
+)
+CHUNK_ROWS = 500  # 12 parameters a row: well under SQLite's and PostgreSQL's limits
+
+
+def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) -> set[UUID]:
+    """Insert events not stored yet; returns the ids that were inserted by this call."""
+    if not events:
+        return set()
+    table = connection.ops.quote_name(Event._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(name) for name in COLUMNS)
+    sqlite = connection.vendor == "sqlite"
+    to_row = _sqlite_row if sqlite else _postgres_row
+    received = _sqlite_datetime(received_at) if sqlite else received_at
+    inserted: set[UUID] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), CHUNK_ROWS):
+            chunk = events[start : start + CHUNK_ROWS]
+            placeholders = ", ".join([_ROW_PLACEHOLDER] * len(chunk))
+            params = [value for event in chunk for value in to_row(event, received)]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names are ours
+                "ON CONFLICT (id) DO NOTHING RETURNING id",
+                params,
+            )
+            rows = cursor.fetchall()
+            inserted.update(UUID(str(row[0])) if sqlite else row[0] for row in rows)
+    return inserted
+
+
+_ROW_PLACEHOLDER = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    # The text form Django's SQLite backend stores: naive UTC, space separator.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _sqlite_row(event: dict[str, Any], received: object) -> tuple[object, ...]:
+    return (
+        event["id"].hex,
+        _sqlite_datetime(event["timestamp"]),
+        received,
+        event["event_type"],
+        event["severity"],
+        event["source"],
+        event["source_ip"],
+        event["destination_ip"],
+        event["destination_port"],
+        event["username"],
+        event["message"],
+        event["data_json"].decode(),
+    )
+
+
+def _postgres_row(event: dict[str, Any], received: object) -> tuple[object, ...]:
+    return (
+        event["id"],
+        event["timestamp"],
+        received,
+        event["event_type"],
+        event["severity"],
+        event["source"],
+        event["source_ip"],
+        event["destination_ip"],
+        event["destination_port"],
+        event["username"],
+        event["message"],
+        event["data_json"].decode(),
+    )

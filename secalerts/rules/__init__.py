@@ -1,0 +1,1 @@
+"""Detection rules: storage, API, and the compiled-rule registry."""

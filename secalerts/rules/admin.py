@@ -1,0 +1,33 @@
+"""Rules in the Django admin; saves go through the rule services."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from secalerts.rules import registry, services
+from secalerts.rules.models import Rule
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "enabled", "severity", "threshold", "updated_at")
+    list_filter = ("enabled", "severity")
+    search_fields = ("name", "description")
+
+    def save_model(self, request: HttpRequest, obj: Rule, form: ModelForm, change: bool) -> None:
+        services.save_rule(rule=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Rule) -> None:
+        services.delete_rule(rule=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Rule]) -> None:
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            registry.bump_version()
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"condition": {"field": "event_type", "op": "eq", "value": "auth.failure"}}

@@ -1,0 +1,32 @@
+"""Rule writes: validated, saved, and announced to every worker through the version stamp."""
+
+from typing import Any
+
+from django.db import transaction
+
+from secalerts.rules import registry
+from secalerts.rules.models import Rule
+
+
+@transaction.atomic
+def save_rule(*, rule: Rule) -> Rule:
+    rule.full_clean()  # compiles the condition: a bad rule never reaches ingestion
+    rule.save()
+    registry.bump_version()
+    return rule
+
+
+def create_rule(**fields: Any) -> Rule:
+    return save_rule(rule=Rule(**fields))
+
+
+def update_rule(*, rule: Rule, **changes: Any) -> Rule:
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    return save_rule(rule=rule)
+
+
+@transaction.atomic
+def delete_rule(*, rule: Rule) -> None:
+    rule.delete()
+    registry.bump_version()

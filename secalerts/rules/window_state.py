@@ -1,0 +1,86 @@
+"""Threshold window state in the database: group locks, prior hits, new hits, pruning.
+
+State lives in the database, not in a process, so any number of workers give the
+same alerts as one; the advisory locks make two workers counting the same group
+take turns, so the second sees the first's committed hits.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+
+from secalerts import detection
+from secalerts.rules.models import ThresholdHit
+from secalerts.rules.registry import group_key
+
+GroupRef = tuple[Any, tuple[Any, ...]]  # (rule id, group values)
+
+
+def lock_groups(keys: Iterable[str]) -> None:
+    """Serialize writers per (rule, group) until commit. SQLite needs nothing: its
+    IMMEDIATE transactions already admit one writer at a time."""
+    if connection.vendor != "postgresql":
+        return
+    lock_ids = sorted({int(key[:16], 16) - (1 << 63) for key in keys})  # signed 64-bit
+    if not lock_ids:
+        return
+    with connection.cursor() as cursor:
+        # Sorted order: two batches locking overlapping groups cannot deadlock.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) "
+            "ORDER BY n",
+            [lock_ids],
+        )
+        cursor.fetchall()
+
+
+def load_prior_hits(
+    ranges: Mapping[GroupRef, tuple[datetime, datetime]],
+) -> dict[GroupRef, list[detection.Hit]]:
+    """Stored hits of each group inside its look-up range, in one query."""
+    if not ranges:
+        return {}
+    by_key = {group_key(rule_id, group): (rule_id, group) for rule_id, group in ranges}
+    start = min(low for low, _ in ranges.values())
+    end = max(high for _, high in ranges.values())
+    rows = ThresholdHit.objects.filter(
+        key__in=list(by_key), timestamp__gte=start, timestamp__lte=end
+    ).values_list("key", "timestamp", "event_id", "value")
+    prior: dict[GroupRef, list[detection.Hit]] = defaultdict(list)
+    for key, timestamp, event_id, value in rows:
+        ref = by_key[key]
+        low, high = ranges[ref]
+        if low <= timestamp <= high:
+            decoded = None if value is None else json.loads(value)
+            prior[ref].append(detection.Hit(timestamp=timestamp, ref=event_id, value=decoded))
+    return prior
+
+
+def store_hits(
+    new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
+) -> None:
+    rows = [
+        ThresholdHit(
+            rule_id=rule_id,
+            key=group_key(rule_id, group),
+            timestamp=hit.timestamp,
+            event_id=hit.ref,
+            value=None if hit.value is None else json.dumps(hit.value),
+            created_at=now,
+        )
+        for (rule_id, group), hits in new_hits.items()
+        for _, hit in hits
+    ]
+    ThresholdHit.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def prune_hits(*, now: datetime, keep_seconds: int) -> int:
+    """Forget hits stored longer ago than any window plus the allowed lateness."""
+    deleted, _ = ThresholdHit.objects.filter(
+        created_at__lt=now - timedelta(seconds=keep_seconds)
+    ).delete()
+    return deleted
