@@ -137,9 +137,11 @@ def group_dict(rule: CompiledRule, key: GroupKey) -> dict[str, Any]:
 
 
 def select(events: Sequence[Mapping[str, Any]], rules: Sequence[CompiledRule]) -> Selection:
-    by_type: dict[Any, list[int]] = defaultdict(list)
+    by_type: dict[str, list[int]] = defaultdict(list)
     for index, event in enumerate(events):
-        by_type[event.get("event_type")].append(index)
+        event_type = event.get("event_type")
+        if isinstance(event_type, str):  # a rule's event_type eq/in only matches strings
+            by_type[event_type].append(index)
     everything = range(len(events))
     matches: list[Match] = []
     new_hits: dict[GroupRef, list[tuple[int, Hit]]] = defaultdict(list)

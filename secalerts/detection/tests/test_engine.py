@@ -1,0 +1,85 @@
+"""Batches over several rules; no event content can make evaluation raise."""
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secalerts.detection import (
+    Threshold,
+    compile_rule,
+    evaluate,
+    group_dict,
+    max_severity,
+    select,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+RULES = [
+    compile_rule({"field": "severity", "op": "in", "value": ["high", "critical"]}, rule_id="high",
+                 group_by=["source", "event_type"]),
+    compile_rule({"all": [{"field": "event_type", "op": "eq", "value": "auth.failure"},
+                          {"field": "source_ip", "op": "cidr", "value": "0.0.0.0/0"}]},
+                 rule_id="brute", group_by=["source_ip"], threshold=Threshold(2, 60)),
+    compile_rule({"any": [{"field": "data.proc.name", "op": "regex", "value": "(?i)mimikatz"},
+                          {"field": "message", "op": "contains", "value": "sekurlsa"},
+                          {"field": "destination_port", "op": "gte", "value": 4444},
+                          {"not": {"field": "username", "op": "exists", "value": True}}]},
+                 rule_id="misc", group_by=["data.proc"]),
+]  # fmt: skip
+
+
+def test_plain_rules_match_per_event_and_thresholds_per_window():
+    events = [
+        {"id": 1, "timestamp": T0, "event_type": "auth.failure", "source_ip": "10.0.0.1",
+         "severity": "high", "source": "fw", "username": "root"},
+        {"id": 2, "timestamp": T0, "event_type": "auth.failure", "source_ip": "10.0.0.1",
+         "severity": "low", "source": "fw", "username": "root"},
+        {"id": 3, "timestamp": T0, "event_type": "proc.start", "source": "edr", "username": "x",
+         "data": {"proc": {"name": "MimiKatz.exe"}}},
+    ]  # fmt: skip
+
+    matches = evaluate(events, RULES)
+
+    by_rule = {m.rule_id: m for m in matches}
+    assert by_rule["high"].event_indexes == (0,)
+    assert group_dict(RULES[0], by_rule["high"].group) == {
+        "source": "fw",
+        "event_type": "auth.failure",
+    }
+    assert by_rule["brute"].event_indexes == (0, 1)
+    assert by_rule["misc"].group == ('{"name": "MimiKatz.exe"}',)
+
+
+def test_event_type_index_skips_only_events_that_cannot_match():
+    events = [{"id": i, "timestamp": T0, "event_type": t} for i, t in enumerate(["a", "b", "a"])]
+    rule = compile_rule({"all": [{"field": "event_type", "op": "in", "value": ["a"]}]}, rule_id=1)
+
+    assert [m.event_indexes for m in select(events, [rule]).matches] == [(0,), (2,)]
+
+
+def test_max_severity():
+    assert max_severity(["low", "critical", "high"]) == "critical"
+    assert max_severity([]) == "info"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+FIELDS = ["event_type", "severity", "source", "source_ip", "destination_ip", "destination_port",
+          "username", "message", "data", "id"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, json_values)), max_size=5))
+def test_no_event_content_makes_evaluation_raise(events):
+    for index, event in enumerate(events):
+        event["timestamp"] = T0
+        event.setdefault("id", index)
+        if not isinstance(event["id"], str | int):
+            event["id"] = index
+
+    evaluate(events, RULES)

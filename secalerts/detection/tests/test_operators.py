@@ -1,0 +1,109 @@
+"""Every operator: matches, misses, missing fields, wrong types. Pure, no database."""
+
+import pytest
+
+from secalerts.detection import compile_rule
+
+MISSING = object()
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "actual", "expected"),
+    [
+        ("eq", "root", "root", True),
+        ("eq", "root", "Root", False),
+        ("eq", 5, 5.0, True),
+        ("eq", 1, True, False),  # a boolean is not a number
+        ("eq", True, 1, False),
+        ("eq", True, True, True),
+        ("eq", None, None, True),
+        ("eq", "5", 5, False),
+        ("eq", "x", MISSING, False),
+        ("ne", "root", "admin", True),
+        ("ne", "root", "root", False),
+        ("ne", "root", 5, False),  # wrong type never matches, not even ne
+        ("ne", "root", None, False),
+        ("ne", "root", MISSING, False),
+        ("ne", None, "x", True),
+        ("ne", None, None, False),
+        ("in", ["a", "b"], "b", True),
+        ("in", ["a", 1], 1.0, True),
+        ("in", [1, 2], True, False),
+        ("in", ["a"], ["a"], False),
+        ("in", [None, "a"], None, True),
+        ("contains", "pass", "bad password", True),
+        ("contains", "pass", ["x", "pass"], True),
+        ("contains", "pass", ["password"], False),
+        ("contains", "1", 100, False),
+        ("startswith", "win.", "win.sysmon.10", True),
+        ("startswith", "win.", "linux.x", False),
+        ("endswith", "\\lsass.exe", "C:\\Windows\\System32\\lsass.exe", True),
+        ("endswith", ".exe", None, False),
+        ("regex", r"^\d{3}$", "123", True),
+        ("regex", r"^\d{3}$", "1234", False),
+        ("regex", "a", 1, False),
+        ("gt", 5, 6, True),
+        ("gt", 5, 5, False),
+        ("gte", 5, 5, True),
+        ("lt", 5, 4.5, True),
+        ("lte", 5, 6, False),
+        ("gt", 5, "6", False),
+        ("gt", 5, True, False),
+        ("gte", 5, None, False),  # missing or null never matches
+        ("gt", "2020-01-01", "2021-06-01", True),
+        ("gt", "a", 1, False),
+        ("gt", 0, float("nan"), False),
+        ("gt", 0, 10**400, True),
+        ("cidr", "10.0.0.0/8", "10.2.3.4", True),
+        ("cidr", "10.0.0.0/8", "192.168.1.1", False),
+        ("cidr", "2001:db8::/32", "2001:db8::1", True),
+        ("cidr", "10.0.0.0/8", "2001:db8::1", False),
+        ("cidr", ["192.168.0.0/16", "10.0.0.0/8"], "10.9.9.9", True),
+        ("cidr", "10.0.0.0/8", "not-an-ip", False),
+        ("cidr", "10.0.0.0/8", 167772161, False),
+        ("exists", True, "x", True),
+        ("exists", True, None, False),
+        ("exists", True, MISSING, False),
+        ("exists", False, MISSING, True),
+        ("exists", False, 0, False),
+    ],
+)
+def test_operator(op, value, actual, expected):
+    rule = compile_rule({"field": "username", "op": op, "value": value})
+    event = {} if actual is MISSING else {"username": actual}
+
+    assert rule.matches(event) is expected
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "actual"),
+    [
+        ("eq", "ROOT", "root"),
+        ("ne", "ROOT", "admin"),
+        ("in", ["ADMIN", "ROOT"], "Root"),
+        ("contains", "PASS", "bad password"),
+        ("startswith", "C:\\WINDOWS", "c:\\windows\\temp"),
+        ("endswith", "\\LSASS.EXE", "C:\\Windows\\lsass.exe"),
+        ("regex", "^ROOT$", "root"),
+    ],
+)
+def test_ignore_case(op, value, actual):
+    rule = compile_rule({"field": "username", "op": op, "value": value, "ignore_case": True})
+
+    assert rule.matches({"username": actual})
+
+
+@pytest.mark.parametrize(
+    ("field", "event", "expected"),
+    [
+        ("data.process.name", {"data": {"process": {"name": "cmd.exe"}}}, True),
+        ("data.process.name", {"data": {"process": "cmd.exe"}}, False),
+        ("data.process.name", {"data": {"process": [{"name": "cmd.exe"}]}}, False),
+        ("data.process.name", {"data": None}, False),
+        ("data.process.name", {}, False),
+    ],
+)
+def test_dotted_paths_into_data(field, event, expected):
+    rule = compile_rule({"field": field, "op": "eq", "value": "cmd.exe"})
+
+    assert rule.matches(event) is expected
