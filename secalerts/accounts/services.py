@@ -13,5 +13,7 @@ def create_user_with_role(*, username: str, password: str, role: Role) -> Abstra
     user = user_model.objects.create_user(
         username=username, password=password, is_staff=role is Role.ADMIN
     )
-    user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+    # get_or_create: the migration makes the groups, but a flushed test database has none.
+    group, _ = Group.objects.get_or_create(name=GROUP_NAMES[role])
+    user.groups.add(group)
     return user
