@@ -67,14 +67,15 @@ class DirectIngestApp:
             extra: list = []
         except HttpError as error:
             status, payload, extra = error.status, error.body, error.headers
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), *_SECURITY_HEADERS, *extra],
-            }
-        )
-        await send({"type": "http.response.body", "body": _encode(payload)})
+        content = _encode(payload)
+        headers_out = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(content)).encode()),
+            *_SECURITY_HEADERS,
+            *extra,
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers_out})
+        await send({"type": "http.response.body", "body": content})
         logger.info(
             "POST %s %s",
             PATH,

@@ -36,9 +36,12 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     """
     now = timezone.now()
     with transaction.atomic():
-        stored = insert_events(events, received_at=now)
-        new_events = [event for event in events if event["id"] in stored]
-        stored = frozenset(event["id"] for event in new_events)  # first copy wins in a batch
+        stored = frozenset(insert_events(events, received_at=now))
+        new_events, seen = [], set()
+        for event in events:  # an id repeated within the batch: its first copy was stored
+            if event["id"] in stored and event["id"] not in seen:
+                seen.add(event["id"])
+                new_events.append(event)
         alert_ids = _detect(new_events, now) if new_events else ()
     _maybe_prune(now)
     return IngestResult(

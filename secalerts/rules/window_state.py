@@ -63,19 +63,32 @@ def load_prior_hits(
 def store_hits(
     new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
 ) -> None:
+    native_uuid = connection.features.has_native_uuid_field
+    adapt = connection.ops.adapt_datetimefield_value
+    created = adapt(now)
     rows = [
-        ThresholdHit(
-            rule_id=rule_id,
-            key=group_key(rule_id, group),
-            timestamp=hit.timestamp,
-            event_id=hit.ref,
-            value=None if hit.value is None else json.dumps(hit.value),
-            created_at=now,
+        (
+            rule_id,
+            key,
+            adapt(hit.timestamp),
+            hit.ref if native_uuid else hit.ref.hex,
+            None if hit.value is None else json.dumps(hit.value),
+            created,
         )
         for (rule_id, group), hits in new_hits.items()
+        for key in [group_key(rule_id, group)]
         for _, hit in hits
     ]
-    ThresholdHit.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    if not rows:
+        return
+    table = connection.ops.quote_name(ThresholdHit._meta.db_table)
+    with connection.cursor() as cursor:
+        # New events only reach here, so (key, event_id) cannot exist yet.
+        cursor.executemany(
+            f"INSERT INTO {table} (rule_id, key, timestamp, event_id, value, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            rows,
+        )
 
 
 def prune_hits(*, now: datetime, keep_seconds: int) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from secalerts import detection
+from secalerts.alerts import bulk_sql
 from secalerts.alerts.models import Alert, AlertEvent, AlertStatus
 from secalerts.events.models import SEVERITY_RANK
 from secalerts.rules.registry import ActiveRule, RuleSet, group_key
@@ -51,9 +52,8 @@ def record_matches(
     for match in matches:
         by_key[group_key(match.rule_id, match.group)].append(match)
 
-    dedup_keys = [key for key, ms in by_key.items() if rules[ms[0].rule_id].compiled.group_by]
     pending_by_key: dict[str, list[_Pending]] = defaultdict(list)
-    for alert in Alert.objects.open().filter(group_key__in=dedup_keys).order_by("id"):
+    for alert in _open_candidates(by_key, rules):
         pending_by_key[alert.group_key].append(_Pending(alert))
 
     for key, key_matches in by_key.items():
@@ -71,6 +71,37 @@ def record_matches(
     return _write(
         [pending for group in pending_by_key.values() for pending in group if pending.changed]
     )
+
+
+def _open_candidates(
+    by_key: dict[str, list[detection.Match]], rules: dict[int, ActiveRule]
+) -> list[Alert]:
+    """Open alerts these matches could join: same rule and group, near them in event time."""
+    dedup = {key: ms for key, ms in by_key.items() if rules[ms[0].rule_id].compiled.group_by}
+    if not dedup:
+        return []
+    window = timedelta(
+        seconds=max(rules[ms[0].rule_id].dedup_window_seconds for ms in dedup.values())
+    )
+    earliest = min(m.first_seen for ms in dedup.values() for m in ms) - window
+    latest = max(m.last_seen for ms in dedup.values() for m in ms) + window
+    return list(
+        Alert.objects.open()
+        .filter(group_key__in=list(dedup), last_seen__gte=earliest, first_seen__lte=latest)
+        .only(*_CANDIDATE_FIELDS)
+        .order_by("id")
+    )
+
+
+_CANDIDATE_FIELDS = (
+    "id",
+    "group_key",
+    "first_seen",
+    "last_seen",
+    "severity",
+    "severity_rank",
+    "event_count",
+)
 
 
 def _find_open(
@@ -157,18 +188,11 @@ def _write(pendings: list[_Pending]) -> RecordResult:
         pending.alert.event_count += len(pending.new_event_ids) + len(pending.prior_event_ids)
 
     Alert.objects.bulk_create([p.alert for p in new], batch_size=500)
-    Alert.objects.bulk_update(
-        [p.alert for p in existing],
-        ["event_count", "first_seen", "last_seen", "severity", "severity_rank", "updated_at"],
-        batch_size=500,
-    )
-    AlertEvent.objects.bulk_create(
-        [
-            AlertEvent(alert_id=p.alert.pk, event_id=event_id)
-            for p in pendings
-            for event_id in (*p.new_event_ids, *p.prior_event_ids)
-        ],
-        batch_size=1000,
+    bulk_sql.update_alert_counters([p.alert for p in existing])
+    bulk_sql.link_events(
+        (p.alert.pk, event_id)
+        for p in pendings
+        for event_id in (*p.new_event_ids, *p.prior_event_ids)
     )
     return RecordResult(
         created=tuple(p.alert.pk for p in new), updated=tuple(p.alert.pk for p in existing)
