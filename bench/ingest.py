@@ -37,9 +37,10 @@ types = ["ssh.auth.failed_password", "ssh.auth.invalid_user",
          "ssh.connection.closed", "pam.auth.failure"]
 for i in range(100):
     leaf = {"field": "event_type", "op": "eq", "value": types[i % 4]}
+    network = "5.188.10.0/24" if i < 10 else f"10.{i}.0.0/16"
     extra = [
         {"field": "message", "op": "contains", "value": f"user{i}"},
-        {"field": "source_ip", "op": "cidr", "value": "5.188.10.0/24" if i < 10 else f"10.{i}.0.0/16"},
+        {"field": "source_ip", "op": "cidr", "value": network},
         {"field": "data.pid", "op": "gt", "value": 30000 + i * 10},
         {"field": "username", "op": "in", "value": [f"admin{i}", f"oracle{i}"]},
     ][i % 4]
