@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("secalerts.accounts.urls")),
     path("api/", include("secalerts.events.urls")),
     path("api/", include("secalerts.rules.urls")),
+    path("api/", include("secalerts.alerts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

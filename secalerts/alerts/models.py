@@ -58,9 +58,7 @@ class Alert(models.Model):
             models.Index(fields=("assigned_to", "-created_at", "-id"), name="alert_assignee"),
             models.Index(fields=("source_ip", "-created_at", "-id"), name="alert_source_ip"),
             models.Index(fields=("-last_seen", "-id"), name="alert_last_seen"),
-            models.Index(
-                fields=("-severity_rank", "-created_at", "-id"), name="alert_severity_rank"
-            ),
+            models.Index(fields=("-severity_rank", "-id"), name="alert_severity_rank"),
             models.Index(fields=("group_key", "status"), name="alert_dedup"),
         )
 

@@ -1,8 +1,43 @@
-"""Pushes of new and changed alerts to the channel layer, queued to run after commit."""
+"""Pushes of new and changed alerts to the channel layer, sent after the transaction commits.
 
+A push that cannot be sent (Redis down) is logged and dropped: ingestion and triage
+never fail because of it, and clients catch up through the alert list.
+"""
+
+import logging
 from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from secalerts.alerts.models import Alert
+from secalerts.alerts.payloads import alert_payload
+
+ALERTS_GROUP = "alerts"
+logger = logging.getLogger(__name__)
 
 
 def notify_alerts(*, created: Iterable[int] = (), updated: Iterable[int] = ()) -> None:
     """Queue one `alert.created` / `alert.updated` push per alert id, sent after commit."""
-    # TODO(#4): send to the channel layer.
+    kinds = dict.fromkeys(updated, "alert.updated")
+    kinds.update(dict.fromkeys(created, "alert.created"))
+    if kinds:
+        transaction.on_commit(lambda: _send(kinds))
+
+
+def _send(kinds: dict[int, str]) -> None:
+    try:
+        alerts = Alert.objects.for_listing().filter(pk__in=list(kinds)).order_by("pk")
+        messages = [{"type": kinds[a.pk], "alert": alert_payload(a)} for a in alerts]
+        async_to_sync(_publish)(messages)
+    except Exception:  # a push must never break the write that already committed
+        logger.warning("alert push skipped: channel layer unavailable", exc_info=True)
+
+
+async def _publish(messages: list[dict]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for message in messages:
+        await layer.group_send(ALERTS_GROUP, message)

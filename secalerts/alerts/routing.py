@@ -1,8 +1,11 @@
-"""WebSocket routing for the alert stream."""
+"""WebSocket routing for the alert stream, behind the origin check and JWT auth."""
 
 from channels.routing import URLRouter
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from secalerts.accounts.websocket_auth import websocket_security
+from secalerts.alerts.consumers import AlertStreamConsumer
 
-# TODO(#4): origin check and JWT auth around the router.
-websocket_application = URLRouter(websocket_urlpatterns)
+websocket_urlpatterns = [path("ws/alerts/", AlertStreamConsumer.as_asgi())]
+
+websocket_application = websocket_security(URLRouter(websocket_urlpatterns))

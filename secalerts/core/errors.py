@@ -42,3 +42,7 @@ class InvalidInput(DomainError):
     """A request body that is not what the endpoint takes (malformed, wrong shape, bad values)."""
 
     code = "invalid"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"

@@ -1,0 +1,62 @@
+"""Query-string filters and ordering for the alert list."""
+
+from typing import ClassVar
+
+import django_filters
+from django.db.models import QuerySet
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from secalerts.alerts.models import Alert, AlertStatus
+from secalerts.events.filters import IPAddressFilter
+from secalerts.events.models import Severity
+
+
+class AlertFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    rule = django_filters.NumberFilter(field_name="rule_id")
+    assigned_to = django_filters.CharFilter(field_name="assigned_to__username")
+    source_ip = IPAddressFilter()
+    search = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = Alert
+        fields = (
+            "status",
+            "severity",
+            "rule",
+            "assigned_to",
+            "source_ip",
+            "search",
+            "created_after",
+            "created_before",
+        )
+
+
+class AlertOrdering(OrderingFilter):
+    """`?ordering=` on created_at, last_seen or severity (each may start with "-"); the id
+    always breaks ties, so cursor pages neither skip nor repeat alerts."""
+
+    ordering_fields = ("created_at", "last_seen", "severity")
+    ordering_param = "ordering"
+    columns: ClassVar[dict[str, str]] = {
+        "created_at": "created_at",
+        "last_seen": "last_seen",
+        "severity": "severity_rank",
+    }
+
+    def get_valid_fields(
+        self, queryset: QuerySet, view: APIView, context: dict | None = None
+    ) -> list:
+        return [(name, name) for name in self.ordering_fields]
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> list[str]:
+        ordering = super().get_ordering(request, queryset, view) or ["-created_at"]
+        first = ordering[0]
+        descending = first.startswith("-")
+        column = ("-" if descending else "") + self.columns[first.lstrip("-")]
+        return [column, "-id" if descending else "id"]

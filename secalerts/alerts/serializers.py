@@ -1,0 +1,90 @@
+"""Alert shapes: list, detail (adds events and history), history, and the PATCH inputs."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from secalerts.alerts.models import Alert, AlertHistory, AlertStatus
+from secalerts.alerts.payloads import alert_payload
+from secalerts.events.models import Severity
+
+
+class RuleRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AlertSerializer(serializers.Serializer):
+    """The list shape; `alert_payload` builds it (pushes use the same function)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
+    rule = RuleRefSerializer(allow_null=True)
+    group = serializers.DictField(help_text="The rule's group_by values, e.g. {source_ip: ...}.")
+    source_ip = serializers.IPAddressField(allow_null=True)
+    event_count = serializers.IntegerField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    assigned_to = serializers.CharField(allow_null=True, help_text="Username, or null.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: Alert) -> dict[str, Any]:
+        return alert_payload(instance)
+
+
+class AlertHistorySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    old_value = serializers.JSONField(allow_null=True)
+    new_value = serializers.JSONField(allow_null=True)
+
+    class Meta:
+        model = AlertHistory
+        fields = ("id", "actor", "field", "old_value", "new_value", "note", "created_at")
+
+
+class AlertDetailSerializer(AlertSerializer):
+    events = serializers.ListField(child=serializers.UUIDField(), help_text="Linked event ids.")
+    history = AlertHistorySerializer(many=True)
+
+    def to_representation(self, instance: Alert) -> dict[str, Any]:
+        return alert_payload(instance) | {
+            "events": [str(pk) for pk in instance.events.values_list("id", flat=True)],
+            "history": AlertHistorySerializer(
+                instance.history.select_related("actor"), many=True
+            ).data,
+        }
+
+
+class AlertUpdateInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AlertStatus.choices, required=False)
+    assigned_to = serializers.CharField(
+        required=False, allow_null=True, max_length=150, help_text="A username, or null."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not ({"status", "assigned_to"} & set(attrs)) and not attrs.get("note"):
+            raise serializers.ValidationError("Send status, assigned_to or note.")
+        return attrs
+
+
+class AlertBulkUpdateInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
+    )
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+
+class AlertBulkUpdateResultSerializer(serializers.Serializer):
+    updated = serializers.IntegerField(help_text="Alerts whose status changed.")
+
+
+class AlertStatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_severity = serializers.DictField(child=serializers.IntegerField())

@@ -1,0 +1,119 @@
+"""The alert stream through the full ASGI application: auth closes, filtering, pushes."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from rest_framework_simplejwt.tokens import AccessToken
+
+from secalerts.alerts.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from secalerts.alerts.services.triage import change_alert
+from secalerts.alerts.tests.factories import AlertFactory
+from secalerts.events.endpoint import post_events
+from secalerts.rules.services import create_rule
+from security_backend.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+NO_ORIGIN: list = []
+
+
+async def connect(token: str | None = None, headers=NO_ORIGIN):
+    path = "/ws/alerts/" + (f"?token={token}" if token else "")
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect()
+    return communicator, connected
+
+
+@database_sync_to_async
+def token_for(user) -> str:
+    return str(AccessToken.for_user(user))
+
+
+@pytest.mark.parametrize("token", [None, "garbage", "a.b.c"])
+async def test_stream_closes_with_4401_without_a_valid_token(token):
+    communicator, connected = await connect(token)
+
+    closing = await communicator.receive_output(timeout=2)
+
+    assert connected
+    assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+
+async def test_stream_closes_with_4403_for_a_user_without_role(norole_user):
+    communicator, _ = await connect(await token_for(norole_user))
+
+    assert await communicator.receive_output(timeout=2) == {
+        "type": "websocket.close",
+        "code": CLOSE_FORBIDDEN,
+    }
+
+
+async def test_ping_subscribe_and_malformed_messages(analyst_user):
+    communicator, _ = await connect(await token_for(analyst_user))
+
+    await communicator.send_json_to({"type": "ping"})
+    pong = await communicator.receive_json_from(timeout=2)
+    await communicator.send_to(text_data="not json")
+    error = await communicator.receive_json_from(timeout=2)
+    await communicator.send_json_to({"type": "subscribe", "severity_min": "extreme"})
+    bad_level = await communicator.receive_json_from(timeout=2)
+    await communicator.send_json_to([1, 2])
+    not_object = await communicator.receive_json_from(timeout=2)
+    await communicator.send_json_to({"type": "ping"})
+    still_open = await communicator.receive_json_from(timeout=2)
+
+    assert pong == {"type": "pong"}
+    assert error["type"] == bad_level["type"] == not_object["type"] == "error"
+    assert still_open == {"type": "pong"}
+    await communicator.disconnect()
+
+
+async def test_triage_change_is_pushed_after_commit(analyst_user, admin_user):
+    alert = await database_sync_to_async(AlertFactory)()
+    communicator, _ = await connect(await token_for(analyst_user))
+
+    await database_sync_to_async(change_alert)(
+        alert_id=alert.pk, actor=admin_user, status="acknowledged"
+    )
+    message = await communicator.receive_json_from(timeout=3)
+
+    assert message["type"] == "alert.updated"
+    assert message["alert"]["id"] == alert.pk
+    assert message["alert"]["status"] == "acknowledged"
+    await communicator.disconnect()
+
+
+async def test_alert_raised_by_ingestion_is_pushed_and_severity_filter_applies(analyst_user):
+    await database_sync_to_async(create_rule)(
+        name="Malware detected",
+        severity="critical",
+        condition={"field": "event_type", "op": "eq", "value": "malware.detected"},
+        group_by=["source"],
+    )
+    communicator, _ = await connect(await token_for(analyst_user))
+    await communicator.send_json_to({"type": "subscribe", "severity_min": "critical"})
+    await communicator.receive_json_from(timeout=2)
+
+    high = json.dumps({"event_type": "x.y", "source": "s", "severity": "high"}).encode()
+    await database_sync_to_async(post_events)(high, "application/json")
+    assert await communicator.receive_nothing(timeout=0.5)
+    malware = json.dumps({"event_type": "malware.detected", "source": "edr-1"}).encode()
+    await database_sync_to_async(post_events)(malware, "application/json")
+    message = await communicator.receive_json_from(timeout=3)
+
+    assert message["type"] == "alert.created"
+    assert message["alert"]["title"] == "Malware detected: edr-1"
+    assert message["alert"]["severity"] == "critical"
+    await communicator.disconnect()
+
+
+async def test_browser_origin_must_be_an_allowed_host(analyst_user):
+    token = await token_for(analyst_user)
+
+    _, foreign = await connect(token, headers=[(b"origin", b"https://evil.example")])
+    allowed, local = await connect(token, headers=[(b"origin", b"http://localhost:8000")])
+
+    assert not foreign
+    assert local
+    await allowed.disconnect()

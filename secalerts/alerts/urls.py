@@ -1,0 +1,14 @@
+"""Alert routes, under /api/."""
+
+from django.urls import path
+
+from secalerts.alerts import views
+
+app_name = "alerts"
+
+urlpatterns = [
+    path("alerts/", views.AlertListView.as_view(), name="list"),
+    path("alerts/stats/", views.AlertStatsView.as_view(), name="stats"),
+    path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="detail"),
+    path("alerts/<int:pk>/history/", views.AlertHistoryView.as_view(), name="history"),
+]

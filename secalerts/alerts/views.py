@@ -1,0 +1,104 @@
+"""Alerts API: list, detail, history and stats for both roles; triage changes for Admin."""
+
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from secalerts.alerts import serializers as s
+from secalerts.alerts.filters import AlertFilter, AlertOrdering
+from secalerts.alerts.models import Alert, AlertStatus
+from secalerts.alerts.services.triage import bulk_change_alerts, change_alert
+from secalerts.core.pagination import KeysetPagination
+from secalerts.core.permissions import HasAnyRole, ReadAnyRoleWriteAdmin
+from secalerts.events.models import Severity
+
+_ERROR = OpenApiResponse(description="JSON error with `detail` (and `errors` per field).")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "ordering",
+            str,
+            enum=["created_at", "-created_at", "last_seen", "-last_seen", "severity", "-severity"],
+            description="Sort column (default -created_at); ties are broken by id.",
+        )
+    ]
+)
+class AlertListView(generics.ListAPIView):
+    permission_classes = (ReadAnyRoleWriteAdmin,)
+    serializer_class = s.AlertSerializer
+    filterset_class = AlertFilter
+    pagination_class = KeysetPagination
+
+    def get_queryset(self) -> QuerySet[Alert]:
+        return Alert.objects.for_listing()
+
+    def get_ordering(self, request: Request) -> list[str]:
+        return AlertOrdering().get_ordering(request, Alert.objects.none(), self)
+
+    @extend_schema(
+        operation_id="api_alerts_bulk_update",
+        summary="Change the status of several alerts (all or nothing)",
+        request=s.AlertBulkUpdateInputSerializer,
+        responses={200: s.AlertBulkUpdateResultSerializer, 400: _ERROR, 404: _ERROR},
+    )
+    def patch(self, request: Request) -> Response:
+        data = _valid(s.AlertBulkUpdateInputSerializer, request)
+        updated = bulk_change_alerts(actor=request.user, **data)
+        return Response({"updated": updated})
+
+
+class AlertDetailView(APIView):
+    permission_classes = (ReadAnyRoleWriteAdmin,)
+
+    @extend_schema(responses={200: s.AlertDetailSerializer, 404: _ERROR})
+    def get(self, request: Request, pk: int) -> Response:
+        alert = get_object_or_404(Alert.objects.for_listing(), pk=pk)
+        return Response(s.AlertDetailSerializer(alert).data)
+
+    @extend_schema(
+        request=s.AlertUpdateInputSerializer,
+        responses={200: s.AlertDetailSerializer, 400: _ERROR, 404: _ERROR},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        alert = change_alert(
+            alert_id=pk, actor=request.user, **_valid(s.AlertUpdateInputSerializer, request)
+        )
+        return Response(s.AlertDetailSerializer(alert).data)
+
+
+class AlertHistoryView(APIView):
+    permission_classes = (HasAnyRole,)
+
+    @extend_schema(responses={200: s.AlertHistorySerializer(many=True), 404: _ERROR})
+    def get(self, request: Request, pk: int) -> Response:
+        alert = get_object_or_404(Alert, pk=pk)
+        history = alert.history.select_related("actor")
+        return Response(s.AlertHistorySerializer(history, many=True).data)
+
+
+class AlertStatsView(APIView):
+    permission_classes = (HasAnyRole,)
+
+    @extend_schema(responses=s.AlertStatsSerializer, summary="Alert counts by status and severity")
+    def get(self, request: Request) -> Response:
+        by_status = dict.fromkeys(AlertStatus.values, 0)
+        by_severity = dict.fromkeys(Severity.values, 0)
+        rows = Alert.objects.values("status", "severity").annotate(n=Count("id")).order_by()
+        for row in rows:
+            by_status[row["status"]] += row["n"]
+            by_severity[row["severity"]] += row["n"]
+        return Response(
+            {"total": sum(by_status.values()), "by_status": by_status, "by_severity": by_severity}
+        )
+
+
+def _valid(serializer_class: type, request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
