@@ -14,8 +14,8 @@ from secalerts.events.models import Severity
 
 
 class AlertFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices, distinct=False)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     rule = django_filters.NumberFilter(field_name="rule_id")
     assigned_to = django_filters.CharFilter(field_name="assigned_to__username")
     source_ip = IPAddressFilter()

@@ -14,7 +14,7 @@ class IPAddressFilter(django_filters.CharFilter):
 
 class EventFilter(django_filters.FilterSet):
     event_type = django_filters.CharFilter()
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     source = django_filters.CharFilter()
     source_ip = IPAddressFilter()
     username = django_filters.CharFilter()
