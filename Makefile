@@ -39,5 +39,8 @@ test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(MAKE) test
 
+# Benchmarks run on demand against real Daphne servers and fresh databases (bench_*) on
+# the local PostgreSQL and Redis; they print figures, they never fail a build on speed.
 bench: $(VENV)/.deps-dev
-	$(PY) bench/ingest.py
+	$(PY) bench/ingest.py $(BENCH_ARGS)
+	$(PY) bench/alerts.py
