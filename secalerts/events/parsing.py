@@ -5,6 +5,7 @@ from typing import Any
 import msgspec
 
 from secalerts.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from secalerts.core.parsers import JSON_DECODE_ERRORS
 
 JSON_TYPES = frozenset({"application/json"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonlines"})
@@ -49,7 +50,7 @@ def check_batch_size(count: int, *, is_batch: bool, max_batch: int) -> None:
 def _read_json(body: bytes) -> tuple[list[Any], bool]:
     try:
         value = _decode(body)
-    except msgspec.DecodeError as error:
+    except JSON_DECODE_ERRORS as error:
         raise InvalidInput(f"Malformed JSON: {error}") from error
     if isinstance(value, dict):
         return [value], False
@@ -65,6 +66,6 @@ def _read_ndjson(body: bytes) -> list[Any]:
             continue
         try:
             items.append(_decode(line))
-        except msgspec.DecodeError as error:
+        except JSON_DECODE_ERRORS as error:
             raise InvalidInput(f"Malformed JSON on line {line_no}: {error}") from error
     return items

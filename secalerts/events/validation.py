@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from secalerts.core.errors import InvalidInput
+from secalerts.core.parsers import JSON_DECODE_ERRORS
 from secalerts.events import parsing
 
 EVENT_TYPE_PATTERN = r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$"
@@ -63,7 +64,7 @@ def validate_events(
     if kind in parsing.JSON_TYPES and len(body) <= max_bytes:
         try:
             typed = _decode_typed(body)
-        except msgspec.MsgspecError:
+        except (msgspec.MsgspecError, *JSON_DECODE_ERRORS):
             typed = None  # re-read below, to report every bad item by index
         if typed is not None:
             items = typed if isinstance(typed, list) else [typed]
