@@ -63,5 +63,5 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         await self._forward(event)
 
     async def _forward(self, event: dict[str, Any]) -> None:
-        if SEVERITY_RANK.get(event["alert"]["severity"], 0) >= self.severity_min:
-            await self.send_json({"type": event["type"], "alert": event["alert"]})
+        if SEVERITY_RANK.get(event["severity"], 0) >= self.severity_min:
+            await self.send(text_data=event["text"])

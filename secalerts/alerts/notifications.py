@@ -4,6 +4,7 @@ A push that cannot be sent (Redis down) is logged and dropped: ingestion and tri
 never fail because of it, and clients catch up through the alert list.
 """
 
+import json
 import logging
 from collections.abc import Iterable
 
@@ -29,7 +30,12 @@ def notify_alerts(*, created: Iterable[int] = (), updated: Iterable[int] = ()) -
 def _send(kinds: dict[int, str]) -> None:
     try:
         alerts = Alert.objects.for_listing().filter(pk__in=list(kinds)).order_by("pk")
-        messages = [{"type": kinds[a.pk], "alert": alert_payload(a)} for a in alerts]
+        messages = []
+        for alert in alerts:
+            body = {"type": kinds[alert.pk], "alert": alert_payload(alert)}
+            # Encoded once here, not once per connected client in every consumer.
+            text = json.dumps(body, separators=(",", ":"))
+            messages.append({"type": body["type"], "severity": alert.severity, "text": text})
         async_to_sync(_publish)(messages)
     except Exception:  # a push must never break the write that already committed
         logger.warning("alert push skipped: channel layer unavailable", exc_info=True)
