@@ -202,6 +202,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "secalerts.core.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "secalerts.events.models.Severity",
         "RuleSeverityEnum": "secalerts.rules.models.SEVERITY_CHOICES",

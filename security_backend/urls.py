@@ -1,10 +1,14 @@
 """Top-level URL map: /api/* per app, schema and docs, /healthz, /admin/."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from secalerts.core.api import api_not_found
+from secalerts.core.converters import IdConverter
 from secalerts.core.health import healthz
+
+register_converter(IdConverter, "id")
 
 handler400 = "secalerts.core.api.handler400"
 handler403 = "secalerts.core.api.handler403"
@@ -19,6 +23,7 @@ urlpatterns = [
     path("api/", include("secalerts.rules.urls")),
     path("api/", include("secalerts.alerts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),
     path("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]

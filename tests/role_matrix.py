@@ -27,7 +27,7 @@ class Row:
     `url`, `body` and `state` receive; `state(context)` snapshots what a refused write
     must leave untouched."""
 
-    route: str  # the URL pattern as Django shows it, e.g. "api/alerts/<int:pk>/"
+    route: str  # the URL pattern as Django shows it, e.g. "api/alerts/<id:pk>/"
     method: str
     policy: str
     url: Callable[[Any], str]

@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
@@ -13,10 +14,19 @@ from secalerts.events.filters import IPAddressFilter
 from secalerts.events.models import Severity
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A whole number that fits the id column (a float or a huge number is a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
+
+
 class AlertFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices, distinct=False)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
-    rule = django_filters.NumberFilter(field_name="rule_id")
+    rule = IdFilter(field_name="rule_id")
     assigned_to = django_filters.CharFilter(field_name="assigned_to__username")
     source_ip = IPAddressFilter()
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains")

@@ -74,7 +74,9 @@ class AlertUpdateInputSerializer(serializers.Serializer):
 
 class AlertBulkUpdateInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=1000,
     )
     status = serializers.ChoiceField(choices=AlertStatus.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")

@@ -9,6 +9,6 @@ app_name = "alerts"
 urlpatterns = [
     path("alerts/", views.AlertListView.as_view(), name="list"),
     path("alerts/stats/", views.AlertStatsView.as_view(), name="stats"),
-    path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="detail"),
-    path("alerts/<int:pk>/history/", views.AlertHistoryView.as_view(), name="history"),
+    path("alerts/<id:pk>/", views.AlertDetailView.as_view(), name="detail"),
+    path("alerts/<id:pk>/history/", views.AlertHistoryView.as_view(), name="history"),
 ]

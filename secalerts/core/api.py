@@ -8,6 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -63,6 +64,12 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Json
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _json_error(404, "Not found.", "not_found")
+
+
+@csrf_exempt  # a CSRF failure page would be HTML; there is nothing here to protect
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Catch-all for unknown /api/ URLs: JSON even with DEBUG on (no HTML debug page)."""
+    return handler404(request)
 
 
 def handler500(request: HttpRequest) -> JsonResponse:

@@ -8,5 +8,5 @@ app_name = "rules"
 
 urlpatterns = [
     path("rules/", views.RuleListView.as_view(), name="list"),
-    path("rules/<int:pk>/", views.RuleDetailView.as_view(), name="detail"),
+    path("rules/<id:pk>/", views.RuleDetailView.as_view(), name="detail"),
 ]

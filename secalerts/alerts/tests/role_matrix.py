@@ -30,14 +30,14 @@ ROWS: list[Row] = [
     ),
     Row("api/alerts/stats/", "get", "read", lambda _: reverse("alerts:stats"), setup=_alert),
     Row(
-        "api/alerts/<int:pk>/",
+        "api/alerts/<id:pk>/",
         "get",
         "read",
         lambda alert: reverse("alerts:detail", args=[alert.pk]),
         setup=_alert,
     ),
     Row(
-        "api/alerts/<int:pk>/",
+        "api/alerts/<id:pk>/",
         "patch",
         "admin_change",
         lambda alert: reverse("alerts:detail", args=[alert.pk]),
@@ -46,7 +46,7 @@ ROWS: list[Row] = [
         setup=_alert,
     ),
     Row(
-        "api/alerts/<int:pk>/history/",
+        "api/alerts/<id:pk>/history/",
         "get",
         "read",
         lambda alert: reverse("alerts:history", args=[alert.pk]),

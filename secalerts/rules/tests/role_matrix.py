@@ -28,14 +28,14 @@ ROWS: list[Row] = [
         state=_rules_state,
     ),
     Row(
-        "api/rules/<int:pk>/",
+        "api/rules/<id:pk>/",
         "get",
         "read",
         lambda rule: reverse("rules:detail", args=[rule.pk]),
         setup=_rule,
     ),
     Row(
-        "api/rules/<int:pk>/",
+        "api/rules/<id:pk>/",
         "patch",
         "admin_change",
         lambda rule: reverse("rules:detail", args=[rule.pk]),
@@ -44,7 +44,7 @@ ROWS: list[Row] = [
         setup=_rule,
     ),
     Row(
-        "api/rules/<int:pk>/",
+        "api/rules/<id:pk>/",
         "delete",
         "admin_delete",
         lambda rule: reverse("rules:detail", args=[rule.pk]),
