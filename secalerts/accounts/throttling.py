@@ -1,15 +1,24 @@
 """Login throttles: failed logins counted per client IP and per username in the shared cache."""
 
 import hashlib
+import logging
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from redis.exceptions import RedisError
+from rest_framework import throttling
 from rest_framework.exceptions import Throttled
 
+from secalerts.core.errors import ServiceUnavailable
+
 WINDOW_SECONDS = 60
+CACHE_ERRORS = (RedisError, OSError)
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -35,7 +44,16 @@ def _keys(*, ip: str, username: str) -> list[str]:
 
 
 def check_login_allowed(*, ip: str, username: str) -> None:
-    """Raise Throttled (429 with Retry-After) once either counter reached the limit."""
+    """Raise Throttled (429 with Retry-After) once either counter reached the limit, or
+    CacheUnavailable (503) when the counters cannot be read."""
+    _guarded(lambda: _check(ip=ip, username=username))
+
+
+def record_login_failure(*, ip: str, username: str) -> None:
+    _guarded(lambda: _record(ip=ip, username=username))
+
+
+def _check(*, ip: str, username: str) -> None:
     limit = settings.LOGIN_FAILURES_PER_MINUTE
     now = time.time()
     for key in _keys(ip=ip, username=username):
@@ -45,7 +63,7 @@ def check_login_allowed(*, ip: str, username: str) -> None:
             raise Throttled(wait=max(1, math.ceil(started + WINDOW_SECONDS - now)))
 
 
-def record_login_failure(*, ip: str, username: str) -> None:
+def _record(*, ip: str, username: str) -> None:
     now = time.time()
     for key in _keys(ip=ip, username=username):
         cache.add(f"{key}:start", now, timeout=WINDOW_SECONDS)
@@ -55,3 +73,36 @@ def record_login_failure(*, ip: str, username: str) -> None:
                 cache.incr(key)
             except ValueError:  # expired between add and incr
                 cache.add(key, 1, timeout=WINDOW_SECONDS)
+
+
+class CacheUnavailable(ServiceUnavailable):
+    code = "throttle_state_unavailable"
+
+
+def _guarded(action: Callable[[], None]) -> None:
+    """Login throttles fail closed: without the shared counters nobody may guess passwords."""
+    try:
+        action()
+    except CACHE_ERRORS as error:
+        logger.warning("login refused: throttle state unavailable (%s)", type(error).__name__)
+        raise CacheUnavailable("Login is temporarily unavailable; retry shortly.") from error
+
+
+class UserRateThrottle(throttling.UserRateThrottle):
+    """DRF's per-user rate, failing open when the shared cache is down (the API stays up)."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as error:
+            logger.warning("rate limit skipped: cache unavailable (%s)", type(error).__name__)
+            return True
+
+
+class AnonRateThrottle(throttling.AnonRateThrottle):
+    def allow_request(self, request: Any, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as error:
+            logger.warning("rate limit skipped: cache unavailable (%s)", type(error).__name__)
+            return True

@@ -14,9 +14,9 @@ GOOD = {"event_type": "auth.failure", "source": "fw-1", "source_ip": "203.0.113.
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict, dict]:
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read()), dict(response.headers)
     except HTTPError as error:
         return error.code, json.loads(error.read()), dict(error.headers)

@@ -14,13 +14,13 @@ from secalerts.alerts.tests.factories import AlertFactory
 
 
 def patch(base: str, path: str, body: dict, header: str) -> int:
-    request = urllib.request.Request(  # noqa: S310 - our own server
+    request = urllib.request.Request(
         f"{base}{path}",
         data=json.dumps(body).encode(),
         method="PATCH",
         headers={"Content-Type": "application/json", "Authorization": header},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:
         return response.status
 
 

@@ -57,3 +57,25 @@ def test_other_clients_are_unaffected(api_client, analyst_user):
     response = login(api_client, analyst_user.username, PASSWORD, ip="198.51.100.8")
 
     assert response.status_code == 200
+
+
+def test_login_fails_closed_and_the_api_stays_up_without_the_shared_cache(
+    api_client, analyst_user, bearer, settings, unused_tcp_port
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}/0",
+        }
+    }
+
+    login = api_client.post(
+        reverse("accounts:token"),
+        {"username": analyst_user.username, "password": PASSWORD},
+        format="json",
+    )
+    me = api_client.get(reverse("accounts:me"), HTTP_AUTHORIZATION=bearer(analyst_user))
+
+    assert login.status_code == 503
+    assert login.json()["code"] == "throttle_state_unavailable"
+    assert me.status_code == 200

@@ -1,0 +1,116 @@
+"""Redis stopped: ingestion, the API and detection keep working, pushes are skipped and
+/healthz reports the channel layer; when Redis returns, pushes resume without a restart.
+
+Runs its own redis-server on a free port: the machine's shared Redis is never touched.
+"""
+
+import asyncio
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from urllib.error import HTTPError
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from websockets.asyncio.client import connect
+
+from secalerts.rules.services import create_rule
+from tests.e2e.conftest import free_port
+
+REDIS_SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        check = subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False
+        )
+        if check.stdout.strip() == "PONG":
+            return process
+        time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def call(method: str, url: str, body: object = None, header: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, data=None if body is None else json.dumps(body).encode(), method=method
+    )
+    request.add_header("Content-Type", "application/json")
+    if header:
+        request.add_header("Authorization", header)
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read())
+    except HTTPError as error:
+        raw = error.read()
+        try:
+            return error.code, json.loads(raw)
+        except ValueError:
+            return error.code, {"raw": raw[:300].decode(errors="replace")}
+
+
+async def alert_for(websocket, source: str) -> dict:
+    while True:
+        message = json.loads(await asyncio.wait_for(websocket.recv(), timeout=10))
+        if message.get("type") == "alert.created" and message["alert"]["group"]["source"] == source:
+            return message
+
+
+@pytest.mark.asyncio
+async def test_service_survives_a_redis_outage_and_pushes_again_after(
+    start_daphne, analyst_user, bearer
+):
+    port = free_port()
+    redis = await sync_to_async(start_redis)(port)
+    try:
+        await database_sync_to_async(create_rule)(
+            name="Malware", severity="critical", group_by=["source"],
+            condition={"field": "event_type", "op": "eq", "value": "malware.detected"},
+        )  # fmt: skip
+        base = await sync_to_async(start_daphne)(REDIS_URL=f"redis://127.0.0.1:{port}/0")
+        header = bearer(analyst_user)
+        events = f"{base}/api/events/"
+        ws_url = base.replace("http", "ws") + f"/ws/alerts/?token={header.split()[1]}"
+
+        async with connect(ws_url) as websocket:
+            await sync_to_async(call)(
+                "POST", events, {"event_type": "malware.detected", "source": "before"}, header
+            )
+            assert (await alert_for(websocket, "before"))["alert"]["severity"] == "critical"
+
+            redis.terminate()
+            await sync_to_async(redis.wait)()
+            during = await sync_to_async(call)(
+                "POST", events, {"event_type": "malware.detected", "source": "during"}, header
+            )
+            listed = await sync_to_async(call)("GET", f"{base}/api/alerts/", None, header)
+            health = await sync_to_async(call)("GET", f"{base}/healthz")
+
+            redis = await sync_to_async(start_redis)(port)
+            await asyncio.sleep(2)  # the layer reconnects on its own
+            await sync_to_async(call)(
+                "POST", events, {"event_type": "malware.detected", "source": "after"}, header
+            )
+            after = await alert_for(websocket, "after")
+
+        assert during[0] == 201
+        assert during[1]["alerts"]  # detection still ran and raised the alert
+        assert listed[0] == 200
+        assert set(during[1]["alerts"]) <= {alert["id"] for alert in listed[1]["results"]}
+        assert health == (
+            503,
+            {"status": "unavailable", "database": "ok", "channel_layer": "unavailable"},
+        )
+        assert after["alert"]["group"] == {"source": "after"}
+    finally:
+        redis.terminate()
+        redis.wait()
