@@ -15,6 +15,12 @@ from django.db import connection
 DAPHNE = Path(sys.executable).with_name("daphne")
 
 
+class ServerURL(str):
+    """The server's base URL, carrying its process for tests that stop or kill it."""
+
+    process: subprocess.Popen
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -68,12 +74,15 @@ def start_daphne(transactional_db: None) -> Iterator[Callable[..., str]]:
             stderr=subprocess.PIPE,
         )
         processes.append(process)
+        global LAST_PROCESS
+        LAST_PROCESS = process
         wait_for_port(port, process)
         return f"http://127.0.0.1:{port}"
 
     yield start
     for process in processes:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
     for process in processes:
         try:
             process.wait(timeout=10)
