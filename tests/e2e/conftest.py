@@ -55,7 +55,7 @@ def start_daphne(transactional_db: None) -> Iterator[Callable[..., str]]:
     """Start Daphne processes on free ports; returns their base URLs ("http://127.0.0.1:N")."""
     processes: list[subprocess.Popen] = []
 
-    def start(**extra_env: str) -> str:
+    def start(**extra_env: str) -> ServerURL:
         port = free_port()
         env = (
             os.environ
@@ -70,14 +70,15 @@ def start_daphne(transactional_db: None) -> Iterator[Callable[..., str]]:
             [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"],
             cwd=settings.BASE_DIR,
             env=env,
+            # Not a pipe: nobody reads it, and a full pipe would stall the server.
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         processes.append(process)
-        global LAST_PROCESS
-        LAST_PROCESS = process
         wait_for_port(port, process)
-        return f"http://127.0.0.1:{port}"
+        url = ServerURL(f"http://127.0.0.1:{port}")
+        url.process = process
+        return url
 
     yield start
     for process in processes:
@@ -89,5 +90,3 @@ def start_daphne(transactional_db: None) -> Iterator[Callable[..., str]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
