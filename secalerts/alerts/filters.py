@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from secalerts.alerts.models import Alert, AlertStatus
-from secalerts.events.filters import IPAddressFilter
+from secalerts.events.filters import IPAddressFilter, UTCDateTimeFilter
 from secalerts.events.models import Severity
 
 
@@ -30,8 +30,8 @@ class AlertFilter(django_filters.FilterSet):
     assigned_to = django_filters.CharFilter(field_name="assigned_to__username")
     source_ip = IPAddressFilter()
     search = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Alert

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
@@ -34,6 +34,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # Lost or refused database connection: the client should retry, not see a crash.
         logger.warning("database unavailable: %s", type(exc).__name__)
         return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, DataError):
+        # The database refused a value the validators let through: the client's input.
+        logger.warning("database refused a value: %s", exc)
+        return Response({"detail": "A value is out of range.", "code": "invalid"}, status=400)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"detail": "Request body is too large.", "code": "payload_too_large"}, status=413

@@ -17,7 +17,7 @@ import msgspec
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import DataError, InterfaceError, OperationalError, close_old_connections
 from django.http.request import split_domain_port, validate_host
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -187,6 +187,9 @@ def _handle(headers: dict[bytes, bytes], body: bytes) -> tuple[int, dict[str, An
         if error.detail is not None:
             payload["errors"] = error.detail
         raise HttpError(error.status_code, payload) from error
+    except DataError as error:
+        logger.warning("database refused a value: %s", error)
+        raise HttpError(400, {"detail": "A value is out of range.", "code": "invalid"}) from error
     except (OperationalError, InterfaceError) as error:
         logger.warning("database unavailable during ingest: %s", type(error).__name__)
         raise HttpError(503, DATABASE_UNAVAILABLE) from error

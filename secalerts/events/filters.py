@@ -1,7 +1,10 @@
 """Query-string filters for the event list."""
 
+from datetime import UTC, datetime
+
 import django_filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from secalerts.events.models import Event, Severity
 
@@ -12,14 +15,31 @@ class IPAddressFilter(django_filters.CharFilter):
     field_class = forms.GenericIPAddressField
 
 
+class UTCDateTimeField(IsoDateTimeField):
+    """ISO 8601, normalized to UTC: PostgreSQL refuses offsets past +-15:59 that Python allows."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except OverflowError as error:
+            raise forms.ValidationError("Date out of range.") from error
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+
 class EventFilter(django_filters.FilterSet):
     event_type = django_filters.CharFilter()
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, distinct=False)
     source = django_filters.CharFilter()
     source_ip = IPAddressFilter()
     username = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    since = UTCDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = Event

@@ -132,7 +132,11 @@ def _normalize(item: EventIn, now: datetime) -> tuple[dict[str, Any], ItemErrors
     elif timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=UTC)  # no zone given: UTC, like Elastic
     else:
-        timestamp = timestamp.astimezone(UTC)
+        try:
+            timestamp = timestamp.astimezone(UTC)
+        except OverflowError:
+            errors["timestamp"] = ["Date out of range."]
+            timestamp = now
     event = {
         "id": item.id or uuid.uuid4(),
         "timestamp": timestamp,

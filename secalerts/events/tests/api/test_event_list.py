@@ -106,3 +106,31 @@ def test_list_query_count_does_not_grow_with_page_size(get, ingest, django_asser
 
 def test_unknown_event_is_404(get, db):
     assert get(reverse("events:detail", args=[uuid.uuid4()])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"until": "6402-08-27T11:56:02+17:19"},
+        {"since": "0001-01-01T00:00:00+05:00"},
+        {"since": "9999-12-31T23:59:59-05:00"},
+    ],
+)
+def test_extreme_dates_and_offsets_never_500(get, db, params):
+    response = get(reverse("events:list"), **params)
+
+    assert response.status_code in {200, 400}
+
+
+def test_event_timestamp_out_of_range_after_utc_conversion_is_a_400(
+    api_client, analyst_user, bearer
+):
+    response = api_client.post(
+        reverse("events:list"),
+        {"event_type": "a.b", "source": "s", "timestamp": "0001-01-01T00:00:00+05:00"},
+        format="json",
+        HTTP_AUTHORIZATION=bearer(analyst_user),
+    )
+
+    assert response.status_code == 400
+    assert "timestamp" in response.json()["errors"]
