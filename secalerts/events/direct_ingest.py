@@ -72,6 +72,7 @@ class DirectIngestApp:
             (b"content-type", b"application/json"),
             (b"content-length", str(len(content)).encode()),
             *_SECURITY_HEADERS,
+            *_hsts(scope),
             *extra,
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers_out})
@@ -97,6 +98,19 @@ class DirectIngestApp:
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
             return False  # Django answers 400 for a bad Host header
         return not (settings.SECURE_SSL_REDIRECT and not _is_secure(scope))
+
+
+def _hsts(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """What SecurityMiddleware sends on HTTPS responses, so this path matches Django's."""
+    seconds = settings.SECURE_HSTS_SECONDS
+    if not seconds or not _is_secure(scope):
+        return []
+    value = f"max-age={seconds}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return [(b"strict-transport-security", value.encode())]
 
 
 def _is_secure(scope: Scope) -> bool:

@@ -2,13 +2,13 @@
 
 import base64
 import json
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from conftest import PASSWORD
+from secalerts.accounts.tests.bad_tokens import BAD_TOKENS
 
 
 def obtain(api_client, username, password=PASSWORD, **extra):
@@ -113,52 +113,9 @@ def test_refresh_token_of_deactivated_user_is_refused(api_client, analyst_user):
     assert response.status_code == 401
 
 
-def _expired(user) -> str:
-    token = AccessToken.for_user(user)
-    token.set_exp(lifetime=-timedelta(seconds=1))
-    return str(token)
-
-
-def _tampered(user) -> str:
-    header, payload, signature = str(AccessToken.for_user(user)).split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    claims["user_id"] = str(int(claims["user_id"]) + 1)
-    return f"{header}.{b64(claims)}.{signature}"
-
-
-def _alg_none(user) -> str:
-    _, payload, _ = str(AccessToken.for_user(user)).split(".")
-    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{payload}."
-
-
-def _refresh_as_access(user) -> str:
-    return str(RefreshToken.for_user(user))
-
-
-def _wrong_key(user) -> str:
-    import jwt
-
-    token = AccessToken.for_user(user)
-    return jwt.encode(dict(token.payload), "another-secret-key-another-secret-key!!", "HS256")
-
-
-def _not_yet_valid(user) -> str:
-    import jwt
-    from django.conf import settings
-
-    token = AccessToken.for_user(user)
-    claims = dict(token.payload)
-    claims["nbf"] = claims["iat"] + 3600
-    return jwt.encode(claims, settings.SIMPLE_JWT["SIGNING_KEY"], "HS256")
-
-
-@pytest.mark.parametrize(
-    "make_token",
-    [_expired, _tampered, _alg_none, _refresh_as_access, _wrong_key, _not_yet_valid],
-    ids=["expired", "tampered", "alg-none", "refresh-as-access", "wrong-key", "not-yet-valid"],
-)
-def test_bad_access_tokens_get_401(api_client, analyst_user, make_token):
-    response = me(api_client, make_token(analyst_user))
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+def test_bad_access_tokens_get_401(api_client, analyst_user, kind):
+    response = me(api_client, BAD_TOKENS[kind](analyst_user))
 
     assert response.status_code == 401
 

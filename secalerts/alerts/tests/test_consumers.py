@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
+from secalerts.accounts.tests.bad_tokens import BAD_TOKENS
 from secalerts.alerts.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from secalerts.alerts.services.triage import change_alert
 from secalerts.alerts.tests.factories import AlertFactory
@@ -117,3 +118,30 @@ async def test_browser_origin_must_be_an_allowed_host(analyst_user):
     assert not foreign
     assert local
     await allowed.disconnect()
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+async def test_every_bad_token_kind_closes_with_4401(analyst_user, kind):
+    communicator, _ = await connect(await database_sync_to_async(BAD_TOKENS[kind])(analyst_user))
+
+    assert await communicator.receive_output(timeout=2) == {
+        "type": "websocket.close",
+        "code": CLOSE_UNAUTHENTICATED,
+    }
+
+
+@pytest.mark.parametrize("change", ["deactivate", "delete"])
+async def test_token_of_deactivated_or_deleted_user_closes_with_4401(analyst_user, change):
+    token = await token_for(analyst_user)
+    if change == "deactivate":
+        analyst_user.is_active = False
+        await database_sync_to_async(analyst_user.save)()
+    else:
+        await database_sync_to_async(analyst_user.delete)()
+
+    communicator, _ = await connect(token)
+
+    assert await communicator.receive_output(timeout=2) == {
+        "type": "websocket.close",
+        "code": CLOSE_UNAUTHENTICATED,
+    }
