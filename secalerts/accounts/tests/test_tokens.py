@@ -1,8 +1,5 @@
 """Token endpoints and bearer authentication, as a client sees them."""
 
-import base64
-import json
-
 import pytest
 from django.urls import reverse
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -22,10 +19,6 @@ def obtain(api_client, username, password=PASSWORD, **extra):
 
 def me(api_client, token):
     return api_client.get(reverse("accounts:me"), HTTP_AUTHORIZATION=f"Bearer {token}")
-
-
-def b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 def test_login_returns_a_token_pair_that_authenticates(api_client, analyst_user):
