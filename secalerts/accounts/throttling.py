@@ -88,21 +88,21 @@ def _guarded(action: Callable[[], None]) -> None:
         raise CacheUnavailable("Login is temporarily unavailable; retry shortly.") from error
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
-    """DRF's per-user rate, failing open when the shared cache is down (the API stays up)."""
+class FailOpenMixin:
+    """A general rate limit that lets requests through when the shared cache is down,
+    so the API stays up (logged); only login throttles fail closed."""
 
     def allow_request(self, request: Any, view: Any) -> bool:
         try:
-            return super().allow_request(request, view)
+            return super().allow_request(request, view)  # type: ignore[misc]
         except CACHE_ERRORS as error:
             logger.warning("rate limit skipped: cache unavailable (%s)", type(error).__name__)
             return True
 
 
-class AnonRateThrottle(throttling.AnonRateThrottle):
-    def allow_request(self, request: Any, view: Any) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except CACHE_ERRORS as error:
-            logger.warning("rate limit skipped: cache unavailable (%s)", type(error).__name__)
-            return True
+class UserRateThrottle(FailOpenMixin, throttling.UserRateThrottle):
+    pass
+
+
+class AnonRateThrottle(FailOpenMixin, throttling.AnonRateThrottle):
+    pass

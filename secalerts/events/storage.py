@@ -38,14 +38,13 @@ def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) ->
     table = connection.ops.quote_name(Event._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(name) for name in COLUMNS)
     sqlite = connection.vendor == "sqlite"
-    to_row = _sqlite_row if sqlite else _postgres_row
     received = _sqlite_datetime(received_at) if sqlite else received_at
     inserted: set[UUID] = set()
     with connection.cursor() as cursor:
         for start in range(0, len(events), CHUNK_ROWS):
             chunk = events[start : start + CHUNK_ROWS]
             placeholders = ", ".join([_ROW_PLACEHOLDER] * len(chunk))
-            params = [value for event in chunk for value in to_row(event, received)]
+            params = [value for event in chunk for value in _row(event, received, sqlite=sqlite)]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - names are ours
                 "ON CONFLICT (id) DO NOTHING RETURNING id",
@@ -64,27 +63,10 @@ def _sqlite_datetime(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def _sqlite_row(event: dict[str, Any], received: object) -> tuple[object, ...]:
+def _row(event: dict[str, Any], received: object, *, sqlite: bool) -> tuple[object, ...]:
     return (
-        event["id"].hex,
-        _sqlite_datetime(event["timestamp"]),
-        received,
-        event["event_type"],
-        event["severity"],
-        event["source"],
-        event["source_ip"],
-        event["destination_ip"],
-        event["destination_port"],
-        event["username"],
-        event["message"],
-        event["data_json"].decode(),
-    )
-
-
-def _postgres_row(event: dict[str, Any], received: object) -> tuple[object, ...]:
-    return (
-        event["id"],
-        event["timestamp"],
+        event["id"].hex if sqlite else event["id"],
+        _sqlite_datetime(event["timestamp"]) if sqlite else event["timestamp"],
         received,
         event["event_type"],
         event["severity"],
