@@ -84,12 +84,13 @@ class ThresholdHit(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        # Written for every counted event, so only the indexes the hot path and pruning
+        # read: no unique constraint (only new events reach here) and no index on the
+        # rule (a rule's hits are deleted once, with the rule).
         indexes = (
             models.Index(fields=("key", "timestamp"), name="hit_key_time"),
             models.Index(fields=("created_at",), name="hit_created"),
-            models.Index(fields=("rule",), name="hit_rule"),
         )
-        constraints = (models.UniqueConstraint(fields=("key", "event_id"), name="hit_once"),)
 
     def __str__(self) -> str:
         return f"rule {self.rule_id} hit by event {self.event_id} at {self.timestamp}"
