@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DAPHNE = str(Path(sys.executable).with_name("daphne"))
+BENCH_SECRET_KEY = secrets.token_urlsafe(50)
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
 
@@ -47,8 +49,13 @@ def server_env(url: str, **extra: str) -> dict[str, str]:
     return (
         env
         | {
+            # Production settings (DEBUG off: no per-query debug recording), plain HTTP.
             "DJANGO_SETTINGS_MODULE": "security_backend.settings",
             "DATABASE_URL": url,
+            "DEBUG": "false",
+            "SECRET_KEY": BENCH_SECRET_KEY,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
             "LOG_LEVEL": "WARNING",
             "THROTTLE_USER_RATE": "",
         }
