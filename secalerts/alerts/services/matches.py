@@ -8,7 +8,7 @@ from typing import Any
 
 from secalerts import detection
 from secalerts.alerts import bulk_sql
-from secalerts.alerts.models import Alert, AlertEvent, AlertStatus
+from secalerts.alerts.models import Alert, AlertStatus
 from secalerts.events.models import SEVERITY_RANK
 from secalerts.rules.registry import ActiveRule, RuleSet, group_key
 
@@ -85,23 +85,7 @@ def _open_candidates(
     )
     earliest = min(m.first_seen for ms in dedup.values() for m in ms) - window
     latest = max(m.last_seen for ms in dedup.values() for m in ms) + window
-    return list(
-        Alert.objects.open()
-        .filter(group_key__in=list(dedup), last_seen__gte=earliest, first_seen__lte=latest)
-        .only(*_CANDIDATE_FIELDS)
-        .order_by("id")
-    )
-
-
-_CANDIDATE_FIELDS = (
-    "id",
-    "group_key",
-    "first_seen",
-    "last_seen",
-    "severity",
-    "severity_rank",
-    "event_count",
-)
+    return bulk_sql.open_alerts_near(list(dedup), earliest, latest)
 
 
 def _find_open(
@@ -170,14 +154,11 @@ def _write(pendings: list[_Pending]) -> RecordResult:
     existing = [p for p in pendings if p.alert.pk is not None]
 
     # Prior hits may already be linked to an existing alert: count only links that are new.
-    already = set()
+    already: set[tuple[int, Any]] = set()
     prior_pairs = [(p.alert.pk, ref) for p in existing for ref in p.prior_event_ids]
     if prior_pairs:
-        already = set(
-            AlertEvent.objects.filter(
-                alert_id__in={alert_id for alert_id, _ in prior_pairs},
-                event_id__in={ref for _, ref in prior_pairs},
-            ).values_list("alert_id", "event_id")
+        already = bulk_sql.linked_pairs(
+            {alert_id for alert_id, _ in prior_pairs}, {ref for _, ref in prior_pairs}
         )
 
     for pending in pendings:

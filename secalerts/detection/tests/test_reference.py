@@ -57,6 +57,8 @@ def reference(node: dict, event: dict) -> bool:
         return present if value else not present
     if actual is MISSING:
         return False
+    if op == "ne" and value is None:
+        return actual is not None  # "is not null": any present value
     if op in {"eq", "ne"}:
         if kind(actual) != kind(value):
             return False
