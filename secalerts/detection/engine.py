@@ -136,31 +136,57 @@ def group_dict(rule: CompiledRule, key: GroupKey) -> dict[str, Any]:
     return dict(zip(rule.group_by, key, strict=True))
 
 
-def select(events: Sequence[Mapping[str, Any]], rules: Sequence[CompiledRule]) -> Selection:
+@dataclass(frozen=True, slots=True)
+class RuleIndex:
+    """Rules by the event types they require, built once per rule set: a batch then runs
+    each rule only over the events it could match."""
+
+    by_type: Mapping[str, tuple[CompiledRule, ...]]
+    untyped: tuple[CompiledRule, ...]
+
+
+def index_rules(rules: Sequence[CompiledRule]) -> RuleIndex:
+    by_type: dict[str, list[CompiledRule]] = defaultdict(list)
+    untyped = []
+    for rule in rules:
+        if rule.event_types is None:
+            untyped.append(rule)
+        for event_type in rule.event_types or ():
+            by_type[event_type].append(rule)
+    return RuleIndex({t: tuple(rs) for t, rs in by_type.items()}, tuple(untyped))
+
+
+def select(
+    events: Sequence[Mapping[str, Any]], rules: Sequence[CompiledRule] | RuleIndex
+) -> Selection:
+    index = rules if isinstance(rules, RuleIndex) else index_rules(rules)
     by_type: dict[str, list[int]] = defaultdict(list)
-    for index, event in enumerate(events):
+    for position, event in enumerate(events):
         event_type = event.get("event_type")
         if isinstance(event_type, str):  # a rule's event_type eq/in only matches strings
-            by_type[event_type].append(index)
-    everything = range(len(events))
+            by_type[event_type].append(position)
+    matched: dict[int, tuple[CompiledRule, list[int]]] = {}
+    work = [(rule, range(len(events))) for rule in index.untyped]
+    work += [(rule, found) for t, found in by_type.items() for rule in index.by_type.get(t, ())]
+    for rule, candidates in work:
+        predicate = rule.predicate
+        hits = [i for i in candidates if predicate(events[i])]
+        if hits:
+            entry = matched.setdefault(id(rule), (rule, []))
+            entry[1].extend(hits)
+
     matches: list[Match] = []
     new_hits: dict[GroupRef, list[tuple[int, Hit]]] = defaultdict(list)
     windows: dict[Any, int] = {}
-    for rule in rules:
-        candidates: Iterable[int] = everything
-        if rule.event_types is not None:
-            candidates = sorted(i for t in rule.event_types for i in by_type.get(t, ()))
-        predicate = rule.predicate
-        matched = [i for i in candidates if predicate(events[i])]
-        if not matched:
-            continue
+    for rule, positions in matched.values():
+        positions.sort()  # a rule requiring several types was run once per type
         if rule.threshold is None:
-            for i in matched:
+            for i in positions:
                 stamp = events[i]["timestamp"]
                 matches.append(Match(rule.rule_id, group_of(rule, events[i]), (i,), stamp, stamp))
             continue
         windows[rule.rule_id] = rule.threshold.window_seconds
-        for i in matched:
+        for i in positions:
             event = events[i]
             group = group_of(rule, event)
             if any(value is None for value in group):

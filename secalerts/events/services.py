@@ -57,7 +57,7 @@ def _detect(events: list[dict[str, Any]], now: datetime) -> tuple[int, ...]:
     ruleset = registry.active_rules()
     if not ruleset.rules:
         return ()
-    selection = detection.select(events, ruleset.compiled)
+    selection = detection.select(events, ruleset.index)
     keys = {registry.group_key(m.rule_id, m.group) for m in selection.matches}
     keys.update(registry.group_key(rule_id, group) for rule_id, group in selection.new_hits)
     if not keys:

@@ -31,6 +31,7 @@ class ActiveRule:
 class RuleSet:
     version: str
     rules: tuple[ActiveRule, ...]
+    index: detection.RuleIndex
 
     @property
     def compiled(self) -> list[detection.CompiledRule]:
@@ -48,7 +49,7 @@ def group_key(rule_id: object, group: tuple[object, ...]) -> str:
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-_cached = RuleSet(version="", rules=())
+_cached = RuleSet(version="", rules=(), index=detection.index_rules([]))
 
 
 def current_version() -> str:
@@ -67,7 +68,9 @@ def active_rules() -> RuleSet:
     if cached.version == version:
         return cached
     with _lock:
-        _cached = RuleSet(version=version, rules=tuple(_compile_enabled()))
+        rules = tuple(_compile_enabled())
+        index = detection.index_rules([rule.compiled for rule in rules])
+        _cached = RuleSet(version=version, rules=rules, index=index)
         return _cached
 
 
