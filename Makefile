@@ -44,3 +44,4 @@ test-postgres:
 bench: $(VENV)/.deps-dev
 	$(PY) bench/ingest.py $(BENCH_ARGS)
 	$(PY) bench/alerts.py
+	$(PY) bench/soak.py
