@@ -61,11 +61,16 @@ def validate_events(
 ) -> tuple[list[dict[str, Any]], bool]:
     """Body -> (normalized event dicts, is_batch). All-or-nothing: any bad item raises."""
     kind = parsing.media_type(content_type)
-    if kind in parsing.JSON_TYPES and len(body) <= max_bytes:
+    if len(body) <= max_bytes and kind in parsing.JSON_TYPES | parsing.NDJSON_TYPES:
+        # Fast path: decode straight into typed structs; a bad body is read again below
+        # to report every bad item by index.
         try:
-            typed = _decode_typed(body)
+            if kind in parsing.NDJSON_TYPES:
+                typed: Any = [_decode_one(line) for line in body.split(b"\n") if line.strip()]
+            else:
+                typed = _decode_typed(body)
         except (msgspec.MsgspecError, *JSON_DECODE_ERRORS):
-            typed = None  # re-read below, to report every bad item by index
+            typed = None
         if typed is not None:
             items = typed if isinstance(typed, list) else [typed]
             is_batch = isinstance(typed, list)
