@@ -1,14 +1,16 @@
 """Hot-path alert reads and writes in plain SQL: on the ingest path the ORM's per-query
 and per-row work (a CASE per row in bulk_update) costs more than the database does."""
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 from django.db import connection
 
 from secalerts.alerts.models import OPEN_STATUSES, Alert, AlertEvent
+
+LINK_CHUNK_ROWS = 2000  # 2 parameters a row: under SQLite's 32,766 and PostgreSQL's 65,535
 
 
 def _uuid(value: Any) -> Any:
@@ -39,16 +41,29 @@ def update_alert_counters(alerts: Sequence[Alert]) -> None:
         )
 
 
-def link_events(pairs: Iterable[tuple[int, Any]]) -> None:
-    rows = [(alert_id, _uuid(event_id)) for alert_id, event_id in pairs]
+def link_events(pairs: Iterable[tuple[int, Any]]) -> Counter[int]:
+    """Link events to alerts, skipping links that exist; returns new links per alert.
+
+    The database decides what is new (ON CONFLICT against alert_event_once), so a prior
+    threshold hit linked by an earlier batch is neither linked nor counted twice, and
+    no query has to look the existing links up first.
+    """
+    rows = [value for alert_id, event_id in pairs for value in (alert_id, _uuid(event_id))]
+    added: Counter[int] = Counter()
     if not rows:
-        return
+        return added
     table = connection.ops.quote_name(AlertEvent._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (alert_id, event_id) VALUES (%s, %s)",  # noqa: S608
-            rows,
-        )
+        for start in range(0, len(rows), 2 * LINK_CHUNK_ROWS):
+            chunk = rows[start : start + 2 * LINK_CHUNK_ROWS]
+            cursor.execute(
+                f"INSERT INTO {table} (alert_id, event_id) VALUES "  # noqa: S608 - our names
+                + ", ".join(["(%s, %s)"] * (len(chunk) // 2))
+                + " ON CONFLICT (alert_id, event_id) DO NOTHING RETURNING alert_id",
+                chunk,
+            )
+            added.update(alert_id for (alert_id,) in cursor.fetchall())
+    return added
 
 
 def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) -> list[Alert]:
@@ -77,22 +92,6 @@ def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) 
         )
         for row in rows
     ]
-
-
-def linked_pairs(alert_ids: Iterable[int], event_ids: Iterable[Any]) -> set[tuple[int, Any]]:
-    """Which (alert, event) links exist already, among these alerts and events."""
-    alert_list, event_list = list(alert_ids), [_uuid(e) for e in event_ids]
-    table = connection.ops.quote_name(AlertEvent._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT alert_id, event_id FROM {table} WHERE alert_id IN "  # noqa: S608
-            f"({', '.join(['%s'] * len(alert_list))}) AND event_id IN "
-            f"({', '.join(['%s'] * len(event_list))})",
-            [*alert_list, *event_list],
-        )
-        rows = cursor.fetchall()
-    native = connection.features.has_native_uuid_field
-    return {(alert_id, event_id if native else UUID(hex=event_id)) for alert_id, event_id in rows}
 
 
 def _aware(value: Any) -> datetime:

@@ -152,29 +152,18 @@ def _extend(
 def _write(pendings: list[_Pending]) -> RecordResult:
     new = [p for p in pendings if p.alert.pk is None]
     existing = [p for p in pendings if p.alert.pk is not None]
-
-    # Prior hits may already be linked to an existing alert: count only links that are new.
-    already: set[tuple[int, Any]] = set()
-    prior_pairs = [(p.alert.pk, ref) for p in existing for ref in p.prior_event_ids]
-    if prior_pairs:
-        already = bulk_sql.linked_pairs(
-            {alert_id for alert_id, _ in prior_pairs}, {ref for _, ref in prior_pairs}
-        )
-
-    for pending in pendings:
-        fresh_prior = {
-            ref for ref in pending.prior_event_ids if (pending.alert.pk, ref) not in already
-        }
-        pending.prior_event_ids = fresh_prior - pending.new_event_ids
-        pending.alert.event_count += len(pending.new_event_ids) + len(pending.prior_event_ids)
-
+    for pending in new:  # nothing is linked to a new alert yet: every id counts
+        pending.alert.event_count = len(pending.new_event_ids | pending.prior_event_ids)
     Alert.objects.bulk_create([p.alert for p in new], batch_size=500)
-    bulk_sql.update_alert_counters([p.alert for p in existing])
-    bulk_sql.link_events(
-        (p.alert.pk, event_id)
-        for p in pendings
-        for event_id in (*p.new_event_ids, *p.prior_event_ids)
+
+    # Prior hits may be linked to an existing alert already: count the links the
+    # database actually added.
+    added = bulk_sql.link_events(
+        (p.alert.pk, event_id) for p in pendings for event_id in p.new_event_ids | p.prior_event_ids
     )
+    for pending in existing:
+        pending.alert.event_count += added[pending.alert.pk]
+    bulk_sql.update_alert_counters([p.alert for p in existing])
     return RecordResult(
         created=tuple(p.alert.pk for p in new), updated=tuple(p.alert.pk for p in existing)
     )
