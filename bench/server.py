@@ -88,17 +88,36 @@ class Server:
     port: int
 
     def rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """Resident memory of the server: the Daphne process, or all workers of `serve`."""
+        pids = [self.process.pid, *_children(self.process.pid)]
+        return sum(_rss_kib(pid) for pid in pids) / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
 
 
 @contextlib.contextmanager
-def daphne(url: str, **extra_env: str) -> Iterator[Server]:
+def daphne(url: str, workers: int = 1, **extra_env: str) -> Iterator[Server]:
+    """One Daphne process, or `manage.py serve` with several Daphne workers on one port."""
     port = free_port()
+    command = [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"]
+    if workers > 1:
+        command = [PYTHON, "manage.py", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
-        [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"],
+        command,
         cwd=ROOT,
         env=server_env(url, **extra_env),
         stdout=subprocess.DEVNULL,

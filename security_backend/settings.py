@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "secalerts.core",
     "secalerts.accounts",
     "secalerts.events",
     "secalerts.rules",
@@ -242,6 +243,10 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
     },
 }
+
+# ------------------------------------------------------------------------ server
+# Daphne workers started by `manage.py serve` (more than one needs REDIS_URL).
+WEB_WORKERS = env.int("WEB_WORKERS", default=1)
 
 # ------------------------------------------------------------------------ events
 EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)

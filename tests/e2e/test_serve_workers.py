@@ -1,0 +1,77 @@
+"""`manage.py serve --workers N`: several Daphne workers behind one port, replaced if they die."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from tests.e2e import conftest as e2e
+
+
+def test_several_workers_without_redis_are_refused(settings):
+    settings.REDIS_URL = ""
+
+    with pytest.raises(CommandError, match="REDIS_URL"):
+        call_command("serve", "--workers", "2", "--port", str(e2e.free_port()))
+
+
+def workers_of(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def wait_for_workers(pid: int, count: int, timeout: float = 20) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = workers_of(pid)
+        if len(children) == count:
+            return children
+        time.sleep(0.1)
+    raise AssertionError(f"expected {count} workers, found {workers_of(pid)}")
+
+
+def health(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
+        return response.status
+
+
+@pytest.mark.requires_redis
+def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
+    port = e2e.free_port()
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "security_backend.test_settings",
+        "DATABASE_URL": e2e.test_database_url(),
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        e2e.wait_for_port(port, server)
+        first, second = wait_for_workers(server.pid, 2)
+        assert [health(port) for _ in range(20)] == [200] * 20
+
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.5)
+        statuses = [health(port) for _ in range(20)]  # the survivor serves meanwhile
+        replaced = wait_for_workers(server.pid, 2)
+
+        assert statuses == [200] * 20
+        assert second in replaced
+        assert first not in replaced
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in replaced)
+    finally:
+        if server.poll() is None:
+            server.kill()
