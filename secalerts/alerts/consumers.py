@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from secalerts.alerts.notifications import ALERTS_GROUP
+from secalerts.alerts.broadcast import broadcaster
 from secalerts.events.models import SEVERITY_RANK
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -24,12 +24,12 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         elif not self.scope["roles"]:
             await self.close(code=CLOSE_FORBIDDEN)
         else:
+            await broadcaster().add(self)
             self.joined = True
-            await self.channel_layer.group_add(ALERTS_GROUP, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "joined", False):
-            await self.channel_layer.group_discard(ALERTS_GROUP, self.channel_name)
+            await broadcaster().discard(self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -56,12 +56,7 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     async def error(self, detail: str) -> None:
         await self.send_json({"type": "error", "detail": detail})
 
-    async def alert_created(self, event: dict[str, Any]) -> None:
-        await self._forward(event)
-
-    async def alert_updated(self, event: dict[str, Any]) -> None:
-        await self._forward(event)
-
-    async def _forward(self, event: dict[str, Any]) -> None:
-        if SEVERITY_RANK.get(event["severity"], 0) >= self.severity_min:
-            await self.send(text_data=event["text"])
+    async def push(self, message: dict[str, Any]) -> None:
+        """An `alert.created` / `alert.updated` push, relayed by this process's broadcaster."""
+        if SEVERITY_RANK.get(message["severity"], 0) >= self.severity_min:
+            await self.send(text_data=message["text"])

@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from secalerts.accounts.tests.bad_tokens import BAD_TOKENS
 from secalerts.alerts.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.triage import change_alert
 from secalerts.alerts.tests.factories import AlertFactory
 from secalerts.events.endpoint import post_events
@@ -107,6 +108,25 @@ async def test_alert_raised_by_ingestion_is_pushed_and_severity_filter_applies(a
     assert message["alert"]["title"] == "Malware detected: edr-1"
     assert message["alert"]["severity"] == "critical"
     await communicator.disconnect()
+
+
+async def test_a_burst_of_pushes_reaches_every_client_whole(analyst_user):
+    # More pushes at once than the channel layer queues per channel (100 in memory):
+    # with every client in the group, each client kept only the first 100.
+    alerts = await database_sync_to_async(AlertFactory.create_batch)(300, severity="low")
+    clients = [(await connect(await token_for(analyst_user)))[0] for _ in range(10)]
+    for client in clients:  # answered once connect() has subscribed the client
+        await client.send_json_to({"type": "ping"})
+        await client.receive_json_from(timeout=2)
+
+    await database_sync_to_async(notify_alerts)(created=[alert.pk for alert in alerts])
+
+    for client in clients:
+        received = [await client.receive_json_from(timeout=5) for _ in alerts]
+        assert [m["alert"]["id"] for m in received] == [alert.pk for alert in alerts]
+        assert {m["type"] for m in received} == {"alert.created"}
+        assert await client.receive_nothing(timeout=0.1)
+        await client.disconnect()
 
 
 async def test_browser_origin_must_be_an_allowed_host(analyst_user):
