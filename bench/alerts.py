@@ -5,8 +5,9 @@
 
 List latency (p50/p99 over HTTP) for the first page, each filter, a combined filter
 and a page 1,000 pages deep; then, with Redis and two Daphne processes, the time from
-the end of a POST /api/events/ that raises an alert to its arrival at 1, 100 and 1,000
-connected clients, and server memory per connected client.
+the start and the end of a POST /api/events/ that raises an alert to its arrival at
+1, 100 and 1,000 connected clients (also while both servers ingest batches), and
+server memory per connected client.
 """
 
 import argparse
@@ -21,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ingest import Stream, load_events
 from bench.server import Connection, daphne, manage, percentile, reset_database, token
 
 PASSWORD = "bench-password-not-secret-1234"
@@ -146,7 +148,8 @@ async def bench_stream(rounds: int) -> None:
         poster = await Connection(first.port).open()
         headers = {"Authorization": f"Bearer {access}", "Content-Type": "application/json"}
         sockets: list = []
-        for clients in (1, 100, 1000):
+
+        async def measure(clients: int, label: str) -> None:
             before = (first.rss_mib(), second.rss_mib())
             while len(sockets) < clients:
                 server = (first, second)[len(sockets) % 2]
@@ -155,28 +158,61 @@ async def bench_stream(rounds: int) -> None:
                 )
             after = (first.rss_mib(), second.rss_mib())
             added = clients - (clients // 10 if clients > 1 else 0)
-            latencies: list[float] = []
+            from_start: list[float] = []
+            from_end: list[float] = []
             # This client holds every socket: its own garbage collection pauses would
             # be counted as delivery time, so it collects between rounds instead.
             gc.disable()
             for round_no in range(-1, rounds):  # round -1 warms up and is not counted
-                source = f"edr-{clients}-{round_no}"
+                source = f"edr-{label}-{round_no}"
                 body = json.dumps({"event_type": "malware.detected", "source": source}).encode()
                 waiters = [asyncio.ensure_future(_wait_for(ws, source)) for ws in sockets]
                 await asyncio.sleep(0)
+                started = time.perf_counter()
                 await poster.request("POST", "/api/events/", body, headers)
                 posted = time.perf_counter()
                 arrivals = await asyncio.wait_for(asyncio.gather(*waiters), timeout=30)
                 if round_no >= 0:
-                    latencies += [(arrival - posted) * 1000 for arrival in arrivals]
+                    from_start += [(arrival - started) * 1000 for arrival in arrivals]
+                    from_end += [(arrival - posted) * 1000 for arrival in arrivals]
                 gc.collect()
             gc.enable()
             per_client = ((after[0] + after[1]) - (before[0] + before[1])) * 1024 / max(1, added)
             print(
-                f"  {clients:>5} clients: p50 {percentile(latencies, 50):6.1f} ms"
-                f"  p99 {percentile(latencies, 99):6.1f} ms  server RSS {after[0]:.0f}+{after[1]:.0f} MiB"
-                f"  (~{per_client:.0f} KiB per added client)"
+                f"  {label:<24} from POST start p50 {percentile(from_start, 50):5.1f} ms"
+                f" p99 {percentile(from_start, 99):5.1f} ms; from its end p50"
+                f" {percentile(from_end, 50):5.1f} ms p99 {percentile(from_end, 99):5.1f} ms;"
+                f" RSS {after[0]:.0f}+{after[1]:.0f} MiB (~{per_client:.0f} KiB/added client)"
             )
+
+        for clients in (1, 100, 1000):
+            await measure(clients, f"{clients} clients")
+        # The same with both servers ingesting batches of the OpenSSH replay meanwhile.
+        stream = Stream(load_events())
+        batches = [
+            "\n".join(json.dumps(stream.next()) for _ in range(1000)).encode() for _ in range(60)
+        ]
+        ingest_headers = headers | {"Content-Type": "application/x-ndjson"}
+        ingested = [0]
+        busy = True
+
+        async def ingest(server) -> None:
+            conn = await Connection(server.port).open()
+            while busy and batches:
+                status, _ = await conn.request(
+                    "POST", "/api/events/", batches.pop(), ingest_headers
+                )
+                ingested[0] += 1000 if status == 201 else 0
+            conn.close()
+
+        feeders = [asyncio.create_task(ingest(server)) for server in (first, second)]
+        await asyncio.sleep(1)
+        started = time.perf_counter()
+        await measure(1000, "1000 clients + ingesting")
+        rate = ingested[0] / (time.perf_counter() - started + 1)
+        busy = False
+        await asyncio.gather(*feeders)
+        print(f"  (ingestion meanwhile: {rate:,.0f} events/s; batches left: {len(batches)})")
         for ws in sockets:
             await ws.close()
         poster.close()
