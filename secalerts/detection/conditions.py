@@ -38,9 +38,7 @@ def _compile(node: object, path: str, depth: int, budget: list[int]) -> Predicat
             _compile(child, f"{path}.{name}[{index}]", depth + 1, budget)
             for index, child in enumerate(children)
         )
-        if name == "all":
-            return lambda event: all(predicate(event) for predicate in compiled)
-        return lambda event: any(predicate(event) for predicate in compiled)
+        return _all_of(compiled) if name == "all" else _any_of(compiled)
     if keys == {"not"}:
         inner = _compile(node["not"], f"{path}.not", depth + 1, budget)
         return lambda event: not inner(event)
@@ -49,6 +47,40 @@ def _compile(node: object, path: str, depth: int, budget: list[int]) -> Predicat
     raise RuleSyntaxError(
         path, f"unknown keys {sorted(keys)}: use one of all, any, not, or field/op/value"
     )
+
+
+# Rules run for every event of a batch, so the common shapes get closures without a
+# generator or an extra call per node; the meaning is that of all() and any().
+def _all_of(predicates: tuple[Predicate, ...]) -> Predicate:
+    if len(predicates) == 1:
+        return predicates[0]
+    if len(predicates) == 2:
+        first, second = predicates
+        return lambda event: first(event) and second(event)
+
+    def all_of(event: Mapping[str, Any]) -> bool:
+        for predicate in predicates:  # noqa: SIM110 - all() would build a generator per event
+            if not predicate(event):
+                return False
+        return True
+
+    return all_of
+
+
+def _any_of(predicates: tuple[Predicate, ...]) -> Predicate:
+    if len(predicates) == 1:
+        return predicates[0]
+    if len(predicates) == 2:
+        first, second = predicates
+        return lambda event: first(event) or second(event)
+
+    def any_of(event: Mapping[str, Any]) -> bool:
+        for predicate in predicates:  # noqa: SIM110 - any() would build a generator per event
+            if predicate(event):
+                return True
+        return False
+
+    return any_of
 
 
 def _compile_leaf(node: dict[str, Any], path: str) -> Predicate:
@@ -67,9 +99,14 @@ def _compile_leaf(node: dict[str, Any], path: str) -> Predicate:
     ignore_case = node.get("ignore_case", False)
     if not isinstance(ignore_case, bool):
         raise RuleSyntaxError(f"{path}.ignore_case", "must be true or false")
-    test = OPERATORS[op](node["value"], ignore_case, f"{path}.value")
+    value = node["value"]
+    test = OPERATORS[op](value, ignore_case, f"{path}.value")
     if op == "exists":
         return lambda event: test(get(event))
+    name = node["field"]
+    if op == "eq" and isinstance(value, str) and not ignore_case and "." not in name:
+        # A string equals only an equal string: no type test or MISSING check needed.
+        return lambda event: event.get(name) == value
 
     def leaf(event: Mapping[str, Any]) -> bool:
         actual = get(event)
