@@ -90,6 +90,16 @@ def test_batch_with_one_bad_item_stores_nothing(post):
     assert Event.objects.count() == 0
 
 
+def test_addresses_are_stored_canonical_and_overlong_ones_refused(post):
+    compact = post(event(source_ip="2001:DB8:0:0:0:0:0:1"))
+    overlong = post(event(destination_ip="1" * 100_000))
+
+    assert compact.json()["source_ip"] == "2001:db8::1"
+    assert overlong.status_code == 400
+    assert overlong.json()["errors"] == {"destination_ip": ["Enter a valid IPv4 or IPv6 address."]}
+    assert Event.objects.count() == 1
+
+
 def test_retried_batch_counts_duplicates_and_does_not_rerun_rules(post):
     batch = [event(id=str(uuid.uuid4()), timestamp=f"2026-01-01T00:00:0{i}Z") for i in range(6)]
 
