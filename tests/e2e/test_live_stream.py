@@ -1,7 +1,10 @@
 """The alert stream on real Daphne processes with a real WebSocket client (`websockets`)."""
 
 import asyncio
+import base64
 import json
+import os
+import socket
 import urllib.request
 
 import pytest
@@ -11,6 +14,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from secalerts.alerts.tests.factories import AlertFactory
+from secalerts.rules.models import Rule
+from secalerts.rules.services import create_rule
 
 
 def patch(base: str, path: str, body: dict, header: str) -> int:
@@ -88,3 +93,62 @@ async def test_alert_changed_through_one_process_reaches_a_client_of_another(
 
     assert message["alert"]["id"] == alert.pk
     assert message["alert"]["status"] == "acknowledged"
+
+
+def post_events(base: str, events: list[dict], header: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/events/",
+        data=json.dumps(events).encode(),
+        headers={"Content-Type": "application/json", "Authorization": header},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status
+
+
+def stalled_client(base: str, header: str) -> socket.socket:
+    """A WebSocket client that completes the handshake and then never reads again."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws/alerts/?token={header.split()[1]} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    assert sock.recv(12) == b"HTTP/1.1 101"
+    return sock
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_stops_reading_holds_up_neither_ingestion_nor_others(
+    start_daphne, analyst_user, bearer
+):
+    # One rule, whatever an earlier test's flush left of the shipped ones.
+    await database_sync_to_async(Rule.objects.all().delete)()
+    await database_sync_to_async(create_rule)(
+        name="Malware",
+        severity="critical",
+        condition={"field": "event_type", "op": "eq", "value": "malware.detected"},
+        group_by=["source"],
+    )
+    base = await sync_to_async(start_daphne)()
+    header = bearer(analyst_user)
+    stalled = await sync_to_async(stalled_client)(base, header)
+    batches = [
+        [{"event_type": "malware.detected", "source": f"edr-{b}-{i}"} for i in range(100)]
+        for b in range(15)
+    ]
+
+    with stalled:
+        async with connect(ws_url(base, header)) as healthy:
+            await healthy.send(json.dumps({"type": "ping"}))
+            await next_message(healthy)
+            statuses = [await sync_to_async(post_events)(base, b, header) for b in batches]
+            received = [await next_message(healthy) for _ in range(1500)]
+
+    assert statuses == [201] * 15
+    # 1,500 pushes of about 700 bytes: far more than the stalled socket's buffers hold.
+    assert {m["alert"]["group"]["source"] for m in received} == {
+        e["source"] for b in batches for e in b
+    }
