@@ -77,6 +77,23 @@ def test_common_alert_list_queries_use_an_index(many_alerts, rf, params):
 
 
 @pytest.mark.requires_postgres
+@pytest.mark.parametrize(
+    ("term", "index"),
+    [
+        ("no such alert", "alert_title_trgm"),  # rare: the trigram index finds the few
+        ("brute", "alert_newest"),  # everywhere: newest first, stop after one page
+    ],
+)
+def test_title_search_picks_the_index_for_the_term(many_alerts, term, index):
+    queryset = Alert.objects.for_listing().filter(title__icontains=term)
+
+    text = plan(queryset.order_by("-created_at", "-id")[:51])
+
+    assert index in text, text
+    assert "Seq Scan on alerts_alert" not in text, text
+
+
+@pytest.mark.requires_postgres
 def test_a_deep_cursor_starts_the_index_scan_at_the_cursor(many_alerts):
     cursor_at = T0 + timedelta(seconds=900)
     queryset = Alert.objects.for_listing().filter(
