@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection
 
 from secalerts.alerts.models import OPEN_STATUSES, Alert, AlertEvent
+from secalerts.core import pg_copy
 
 LINK_CHUNK_ROWS = 2000  # 2 parameters a row: under SQLite's 32,766 and PostgreSQL's 65,535
 
@@ -48,8 +49,19 @@ def link_events(pairs: Iterable[tuple[int, Any]]) -> Counter[int]:
     threshold hit linked by an earlier batch is neither linked nor counted twice, and
     no query has to look the existing links up first.
     """
-    rows = [value for alert_id, event_id in pairs for value in (alert_id, _uuid(event_id))]
     added: Counter[int] = Counter()
+    if connection.vendor == "postgresql":
+        added.update(
+            pg_copy.insert_new_rows(
+                AlertEvent._meta.db_table,
+                ("alert_id", "event_id"),
+                pairs,
+                conflict=("alert_id", "event_id"),
+                returning="alert_id",
+            )
+        )
+        return added
+    rows = [value for alert_id, event_id in pairs for value in (alert_id, _uuid(event_id))]
     if not rows:
         return added
     table = connection.ops.quote_name(AlertEvent._meta.db_table)

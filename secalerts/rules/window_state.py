@@ -15,6 +15,7 @@ from uuid import UUID
 from django.db import connection
 
 from secalerts import detection
+from secalerts.core import pg_copy
 from secalerts.rules.models import ThresholdHit
 from secalerts.rules.registry import group_key
 
@@ -98,6 +99,10 @@ def store_hits(
         for _, hit in hits
     ]
     if not rows:
+        return
+    columns = ("rule_id", "key", "timestamp", "event_id", "value", "created_at")
+    if connection.vendor == "postgresql":
+        pg_copy.copy_rows(ThresholdHit._meta.db_table, columns, rows)
         return
     table = connection.ops.quote_name(ThresholdHit._meta.db_table)
     with connection.cursor() as cursor:
