@@ -50,7 +50,8 @@ def link_events(pairs: Iterable[tuple[int, Any]]) -> Counter[int]:
     no query has to look the existing links up first.
     """
     added: Counter[int] = Counter()
-    if connection.vendor == "postgresql":
+    pairs = list(pairs)
+    if connection.vendor == "postgresql" and len(pairs) >= pg_copy.MIN_ROWS:
         added.update(
             pg_copy.insert_new_rows(
                 AlertEvent._meta.db_table,

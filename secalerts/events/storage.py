@@ -37,7 +37,7 @@ def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) ->
     """Insert events not stored yet; returns the ids that were inserted by this call."""
     if not events:
         return set()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(events) >= pg_copy.MIN_ROWS:
         rows = (_row(event, received_at, sqlite=False) for event in events)
         return set(
             pg_copy.insert_new_rows(

@@ -101,7 +101,7 @@ def store_hits(
     if not rows:
         return
     columns = ("rule_id", "key", "timestamp", "event_id", "value", "created_at")
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(rows) >= pg_copy.MIN_ROWS:
         pg_copy.copy_rows(ThresholdHit._meta.db_table, columns, rows)
         return
     table = connection.ops.quote_name(ThresholdHit._meta.db_table)

@@ -40,7 +40,11 @@ class Command(BaseCommand):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
+        try:
+            listener.bind((host, port))
+        except OSError as error:
+            listener.close()
+            raise CommandError(f"Cannot listen on {host}:{port}: {error}") from error
         listener.listen(1024)
         listener.set_inheritable(True)
         self.stdout.write(f"Serving on {host}:{port} with {workers} Daphne worker(s)")
