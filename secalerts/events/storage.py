@@ -38,7 +38,11 @@ def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) ->
     if not events:
         return set()
     if connection.vendor == "postgresql" and len(events) >= pg_copy.MIN_ROWS:
-        rows = (_row(event, received_at, sqlite=False) for event in events)
+        # An id repeated within the batch: its first copy is the one stored, as below.
+        first: dict[UUID, dict[str, Any]] = {}
+        for event in events:
+            first.setdefault(event["id"], event)
+        rows = (_row(event, received_at, sqlite=False) for event in first.values())
         return set(
             pg_copy.insert_new_rows(
                 Event._meta.db_table, COLUMNS, rows, conflict=("id",), returning="id"

@@ -123,6 +123,18 @@ def test_same_id_twice_in_one_batch_is_stored_once(post):
     assert Event.objects.get().source == "fw-1"
 
 
+def test_same_id_twice_in_a_large_batch_keeps_the_first_copy(post):
+    # Large enough for PostgreSQL's COPY path (pg_copy.MIN_ROWS).
+    batch = [event(id=str(uuid.uuid4()), source=f"s-{i}") for i in range(100)]
+    batch[70] = batch[10] | {"source": "the second copy"}
+
+    response = post(batch)
+
+    assert response.json()["accepted"] == 99
+    assert response.json()["duplicates"] == 1
+    assert Event.objects.get(pk=batch[10]["id"]).source == "s-10"
+
+
 def test_retried_single_event_answers_200_with_the_stored_event(post):
     body = event(id=str(uuid.uuid4()))
     post(body)
