@@ -9,9 +9,7 @@ from typing import Any
 from django.db import connection
 
 from secalerts.alerts.models import OPEN_STATUSES, Alert, AlertEvent
-from secalerts.core import pg_copy
-
-LINK_CHUNK_ROWS = 2000  # 2 parameters a row: under SQLite's 32,766 and PostgreSQL's 65,535
+from secalerts.core import bulk_insert
 
 
 def _uuid(value: Any) -> Any:
@@ -49,34 +47,14 @@ def link_events(pairs: Iterable[tuple[int, Any]]) -> Counter[int]:
     threshold hit linked by an earlier batch is neither linked nor counted twice, and
     no query has to look the existing links up first.
     """
-    added: Counter[int] = Counter()
-    pairs = list(pairs)
-    if connection.vendor == "postgresql" and len(pairs) >= pg_copy.MIN_ROWS:
-        added.update(
-            pg_copy.insert_new_rows(
-                AlertEvent._meta.db_table,
-                ("alert_id", "event_id"),
-                pairs,
-                conflict=("alert_id", "event_id"),
-                returning="alert_id",
-            )
-        )
-        return added
-    rows = [value for alert_id, event_id in pairs for value in (alert_id, _uuid(event_id))]
-    if not rows:
-        return added
-    table = connection.ops.quote_name(AlertEvent._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 2 * LINK_CHUNK_ROWS):
-            chunk = rows[start : start + 2 * LINK_CHUNK_ROWS]
-            cursor.execute(
-                f"INSERT INTO {table} (alert_id, event_id) VALUES "  # noqa: S608 - our names
-                + ", ".join(["(%s, %s)"] * (len(chunk) // 2))
-                + " ON CONFLICT (alert_id, event_id) DO NOTHING RETURNING alert_id",
-                chunk,
-            )
-            added.update(alert_id for (alert_id,) in cursor.fetchall())
-    return added
+    added = bulk_insert.insert_new_rows(
+        AlertEvent._meta.db_table,
+        ("alert_id", "event_id"),
+        [(alert_id, _uuid(event_id)) for alert_id, event_id in pairs],
+        conflict=("alert_id", "event_id"),
+        returning="alert_id",
+    )
+    return Counter(added)
 
 
 def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) -> list[Alert]:

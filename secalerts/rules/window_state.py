@@ -15,7 +15,7 @@ from uuid import UUID
 from django.db import connection
 
 from secalerts import detection
-from secalerts.core import pg_copy
+from secalerts.core import bulk_insert
 from secalerts.rules.models import ThresholdHit
 from secalerts.rules.registry import group_key
 
@@ -98,20 +98,12 @@ def store_hits(
         for key in [group_key(rule_id, group)]
         for _, hit in hits
     ]
-    if not rows:
-        return
-    columns = ("rule_id", "key", "timestamp", "event_id", "value", "created_at")
-    if connection.vendor == "postgresql" and len(rows) >= pg_copy.MIN_ROWS:
-        pg_copy.copy_rows(ThresholdHit._meta.db_table, columns, rows)
-        return
-    table = connection.ops.quote_name(ThresholdHit._meta.db_table)
-    with connection.cursor() as cursor:
-        # New events only reach here, so (key, event_id) cannot exist yet.
-        cursor.executemany(
-            f"INSERT INTO {table} (rule_id, key, timestamp, event_id, value, created_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            rows,
-        )
+    # New events only reach here, so (key, event_id) cannot exist yet.
+    bulk_insert.insert_rows(
+        ThresholdHit._meta.db_table,
+        ("rule_id", "key", "timestamp", "event_id", "value", "created_at"),
+        rows,
+    )
 
 
 def prune_hits(*, now: datetime, keep_seconds: int) -> int:

@@ -1,0 +1,107 @@
+"""Bulk row writes for the ingest path: COPY on PostgreSQL, multi-row INSERT elsewhere.
+
+The ORM's per-value preparation costs more than these inserts themselves, and
+`bulk_create(ignore_conflicts=True)` cannot say which rows it skipped. Rows come in
+the database's own value forms (`connection.ops` adapters, hex UUIDs on SQLite).
+
+On PostgreSQL, COPY moves a thousand rows about three times faster than a multi-row
+INSERT with thousands of bound values (1000 events: 18 ms against 55 ms); for a
+handful of rows the INSERT is faster, so COPY is used from MIN_COPY_ROWS rows. Where
+rows may exist already, they are copied into a per-session staging table and moved
+with INSERT .. ON CONFLICT DO NOTHING RETURNING, so the database still decides which
+are new, between concurrent workers too.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+MIN_COPY_ROWS = 64
+PARAMETERS_PER_STATEMENT = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
+
+Row = Sequence[object]
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """Insert rows that cannot conflict with stored ones. Names are ours, never a client's."""
+    if not rows:
+        return
+    if _use_copy(rows):
+        _copy(table, columns, rows)
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})",  # noqa: S608
+            rows,
+        )
+
+
+def insert_new_rows(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Row],
+    *,
+    conflict: Sequence[str],
+    returning: str,
+) -> list[Any]:
+    """Insert the rows whose `conflict` key is not stored yet; returns their `returning`
+    column. Of two rows with one key, the first is kept. Call inside a transaction."""
+    positions = [columns.index(name) for name in conflict]
+    first: dict[tuple[object, ...], Row] = {}
+    for row in rows:
+        first.setdefault(tuple(row[i] for i in positions), row)
+    unique = list(first.values())
+    if not unique:
+        return []
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)
+    on_conflict = (
+        f"ON CONFLICT ({', '.join(quote(name) for name in conflict)}) DO NOTHING "
+        f"RETURNING {quote(returning)}"
+    )
+    with connection.cursor() as cursor:
+        if _use_copy(unique):
+            staging = quote(f"staging_{table}")
+            # The columns' types only: no constraints or indexes to maintain. Emptied at
+            # commit, and here too, should one transaction stage twice.
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "  # noqa: S608
+                f"AS SELECT {names} FROM {quote(table)} WITH NO DATA"
+            )
+            cursor.execute(f"DELETE FROM {staging}")  # noqa: S608
+            _copy(f"staging_{table}", columns, unique)
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {staging} {on_conflict}"  # noqa: S608
+            )
+            return [row[0] for row in cursor.fetchall()]
+        inserted: list[Any] = []
+        per_statement = max(1, PARAMETERS_PER_STATEMENT // len(columns))
+        row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(unique), per_statement):
+            chunk = unique[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) VALUES "  # noqa: S608
+                f"{', '.join([row_placeholder] * len(chunk))} {on_conflict}",
+                [value for row in chunk for value in row],
+            )
+            inserted += [row[0] for row in cursor.fetchall()]
+        return inserted
+
+
+def _use_copy(rows: Sequence[Row]) -> bool:
+    return connection.vendor == "postgresql" and len(rows) >= MIN_COPY_ROWS
+
+
+def _copy(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
