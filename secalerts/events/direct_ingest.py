@@ -3,30 +3,24 @@
 Django behind an ASGI server spends most of a small request hopping between the event
 loop and threads for each synchronous middleware. Ingestion is the one hot endpoint,
 so it gets this direct path: the same authentication (SimpleJWT access token, active
-user with a role), the same function as the DRF view (`endpoint.post_events`), the
-same JSON errors and request log. Anything unusual (another path or method, a host
-not in ALLOWED_HOSTS, plain HTTP when HTTPS is required) falls through to Django.
+user with a role), the same validation and answers as the DRF view (`endpoint`), the
+same JSON errors and request log, and concurrent requests written together
+(`group_commit`). Anything unusual (another path or method, a host not in
+ALLOWED_HOSTS, plain HTTP when HTTPS is required) falls through to Django.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import msgspec
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import DataError, InterfaceError, OperationalError, close_old_connections
 from django.http.request import split_domain_port, validate_host
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
-from secalerts.accounts.roles import GROUP_NAMES
-from secalerts.core.api import DATABASE_UNAVAILABLE
-from secalerts.core.errors import DomainError
-from secalerts.events.endpoint import post_events
+from secalerts.events.group_commit import GroupCommitter, Outcome, Request, error_outcome
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -36,7 +30,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PATH = "/api/events/"
 logger = logging.getLogger("secalerts.request")
 _encode = msgspec.json.Encoder().encode
-_ROLE_GROUPS = frozenset(GROUP_NAMES.values())
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -45,14 +38,13 @@ _SECURITY_HEADERS = [
 ]
 
 
-class HttpError(Exception):
-    def __init__(self, status: int, body: dict[str, Any], headers: list | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers or []
-
-
 class DirectIngestApp:
     def __init__(self, fallback: ASGIApp) -> None:
         self.fallback = fallback
+        # One per event loop: a server has one, tests may start several.
+        self._committers: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommitter] = (
+            WeakKeyDictionary()
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._handles(scope):
@@ -60,35 +52,42 @@ class DirectIngestApp:
             return
         started = time.perf_counter()
         headers = {name.lower(): value for name, value in scope["headers"]}
-        user_id = None
-        try:
-            body = await _read_body(receive, settings.EVENTS_MAX_BODY_BYTES)
-            status, payload, user_id = await _handle(headers, body)
-            extra: list = []
-        except HttpError as error:
-            status, payload, extra = error.status, error.body, error.headers
-        content = _encode(payload)
+        body = await _read_body(receive, settings.EVENTS_MAX_BODY_BYTES)
+        if isinstance(body, Outcome):
+            outcome = body
+        else:
+            outcome = await self._committer().submit(Request(headers, body))
+        content = _encode(outcome.body)
         headers_out = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(content)).encode()),
             *_SECURITY_HEADERS,
             *_hsts(scope),
-            *extra,
+            *outcome.headers,
         ]
-        await send({"type": "http.response.start", "status": status, "headers": headers_out})
+        await send(
+            {"type": "http.response.start", "status": outcome.status, "headers": headers_out}
+        )
         await send({"type": "http.response.body", "body": content})
         logger.info(
             "POST %s %s",
             PATH,
-            status,
+            outcome.status,
             extra={
                 "method": "POST",
                 "path": PATH,
-                "status": status,
+                "status": outcome.status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "user_id": user_id,
+                "user_id": outcome.user_id,
             },
         )
+
+    def _committer(self) -> GroupCommitter:
+        loop = asyncio.get_running_loop()
+        committer = self._committers.get(loop)
+        if committer is None:
+            committer = self._committers[loop] = GroupCommitter()
+        return committer
 
     def _handles(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
@@ -123,96 +122,19 @@ def _is_secure(scope: Scope) -> bool:
     return any(k == name and v.decode("latin-1") == proxy[1] for k, v in scope["headers"])
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _read_body(receive: Receive, limit: int) -> bytes | Outcome:
+    """The body, or the answer when there is none to take."""
     chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise HttpError(400, {"detail": "Client disconnected.", "code": "bad_request"})
+            return error_outcome(400, "Client disconnected.", "bad_request")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise HttpError(
-                413,
-                {
-                    "detail": f"Request body is larger than {limit} bytes.",
-                    "code": "payload_too_large",
-                },
+            return error_outcome(
+                413, f"Request body is larger than {limit} bytes.", "payload_too_large"
             )
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _authenticate(headers: dict[bytes, bytes]) -> int:
-    """The user id of a valid access token of an active Admin or Analyst, else HttpError."""
-    challenge = [(b"www-authenticate", b'Bearer realm="api"')]
-    parts = headers.get(b"authorization", b"").split()
-    if not parts or parts[0] != b"Bearer":
-        raise HttpError(
-            401,
-            {
-                "detail": "Authentication credentials were not provided.",
-                "code": "not_authenticated",
-            },
-            challenge,
-        )
-    try:
-        if len(parts) != 2:
-            raise TokenError("Authorization header must contain two space-delimited values")
-        token = AccessToken(parts[1].decode("ascii"))
-        user_id = token[jwt_settings.USER_ID_CLAIM]
-    except (TokenError, KeyError, UnicodeDecodeError) as error:
-        raise HttpError(
-            401,
-            {"detail": "Given token not valid for any token type", "code": "token_not_valid"},
-            challenge,
-        ) from error
-    rows = list(
-        get_user_model()
-        .objects.filter(pk=user_id, is_active=True)
-        .values_list("is_superuser", "groups__name")
-    )
-    if not rows:
-        raise HttpError(
-            401, {"detail": "User not found or inactive.", "code": "user_not_found"}, challenge
-        )
-    if not any(superuser or group in _ROLE_GROUPS for superuser, group in rows):
-        raise HttpError(
-            403,
-            {
-                "detail": "You do not have permission to perform this action.",
-                "code": "permission_denied",
-            },
-        )
-    return int(user_id)
-
-
-@sync_to_async
-def _handle(headers: dict[bytes, bytes], body: bytes) -> tuple[int, dict[str, Any], int]:
-    close_old_connections()  # what Django's request_started signal does, for CONN_MAX_AGE
-    try:
-        user_id = _authenticate(headers)
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        status, payload = post_events(body, content_type)
-        return status, payload, user_id
-    except DomainError as error:
-        payload = {"detail": error.message, "code": error.code}
-        if error.detail is not None:
-            payload["errors"] = error.detail
-        raise HttpError(error.status_code, payload) from error
-    except DataError as error:
-        logger.warning("database refused a value: %s", error)
-        raise HttpError(400, {"detail": "A value is out of range.", "code": "invalid"}) from error
-    except (OperationalError, InterfaceError) as error:
-        logger.warning("database unavailable during ingest: %s", type(error).__name__)
-        raise HttpError(503, DATABASE_UNAVAILABLE) from error
-    except HttpError:
-        raise
-    except Exception as error:
-        logger.exception("unexpected error during ingest")
-        raise HttpError(
-            500, {"detail": "Internal server error.", "code": "server_error"}
-        ) from error
-    finally:
-        close_old_connections()

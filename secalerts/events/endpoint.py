@@ -1,31 +1,57 @@
-"""POST /api/events/ as one plain function, shared by the DRF view and the direct ASGI path."""
+"""POST /api/events/ as plain functions, shared by the DRF view and the direct ASGI path."""
 
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
 
 from secalerts.events.models import Event
 from secalerts.events.serializers import EventSerializer, event_payload
-from secalerts.events.services import ingest_events
+from secalerts.events.services import IngestResult, ingest_events
 from secalerts.events.validation import validate_events
 
 
 def post_events(body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
     """Returns (status, JSON body). Raises DomainError subclasses for 4xx answers."""
-    events, is_batch = validate_events(
+    events, is_batch = read_body(body, content_type)
+    return answer(events, is_batch, ingest_events(events=events), claimed=set())
+
+
+def read_body(body: bytes, content_type: str) -> tuple[list[dict[str, Any]], bool]:
+    """Validated events and whether the body was a batch; raises DomainError (4xx)."""
+    return validate_events(
         body,
         content_type,
         max_batch=settings.EVENTS_MAX_BATCH,
         max_bytes=settings.EVENTS_MAX_BODY_BYTES,
         now=timezone.now(),
     )
-    result = ingest_events(events=events)
-    alerts = list(result.alert_ids)
+
+
+def answer(
+    events: Sequence[dict[str, Any]], is_batch: bool, result: IngestResult, *, claimed: set[UUID]
+) -> tuple[int, dict[str, Any]]:
+    """The answer to one request whose events `result` ingested, maybe with other requests'.
+
+    `claimed` holds the ids already answered as stored: of two requests (or two items)
+    with one id, the first is answered as storing it and the second as a duplicate.
+    """
+    accepted = []
+    for event in events:
+        if event["id"] in result.stored_ids and event["id"] not in claimed:
+            claimed.add(event["id"])
+            accepted.append(event["id"])
+    alerts = result.alerts_of(accepted)
     if is_batch:
-        return 201, {"accepted": result.accepted, "duplicates": result.duplicates, "alerts": alerts}
+        return 201, {
+            "accepted": len(accepted),
+            "duplicates": len(events) - len(accepted),
+            "alerts": alerts,
+        }
     event = events[0]
-    if result.duplicates:
+    if not accepted:
         # A retried single event: answer with what is stored, as an idempotent PUT would.
         stored = EventSerializer(Event.objects.get(pk=event["id"])).data
         return 200, {**stored, "alerts": alerts}

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
-from secalerts.alerts.services.matches import record_matches
+from secalerts.alerts.services.matches import RecordResult, record_matches
 from secalerts.events.storage import insert_events
 from secalerts.rules import registry, window_state
 
@@ -25,6 +25,12 @@ class IngestResult:
     alert_ids: tuple[int, ...]
     stored_ids: frozenset[UUID]
     received_at: datetime
+    event_alerts: dict[UUID, set[int]]  # stored event id -> the alerts it raised or updated
+
+    def alerts_of(self, event_ids: Sequence[UUID]) -> list[int]:
+        """The alerts these events raised or updated, in the order of `alert_ids`."""
+        linked = set().union(*(self.event_alerts.get(i, ()) for i in event_ids))
+        return [alert_id for alert_id in self.alert_ids if alert_id in linked]
 
 
 def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
@@ -42,26 +48,30 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             if event["id"] in stored and event["id"] not in seen:
                 seen.add(event["id"])
                 new_events.append(event)
-        alert_ids = _detect(new_events, now) if new_events else ()
+        recorded = _detect(new_events, now) if new_events else _NOTHING
     _maybe_prune(now)
     return IngestResult(
         accepted=len(stored),
         duplicates=len(events) - len(stored),
-        alert_ids=alert_ids,
+        alert_ids=tuple(recorded.alert_ids),
         stored_ids=stored,
         received_at=now,
+        event_alerts=recorded.event_alerts,
     )
 
 
-def _detect(events: list[dict[str, Any]], now: datetime) -> tuple[int, ...]:
+_NOTHING = RecordResult(created=(), updated=())
+
+
+def _detect(events: list[dict[str, Any]], now: datetime) -> RecordResult:
     ruleset = registry.active_rules()
     if not ruleset.rules:
-        return ()
+        return _NOTHING
     selection = detection.select(events, ruleset.index)
     keys = {registry.group_key(m.rule_id, m.group) for m in selection.matches}
     keys.update(registry.group_key(rule_id, group) for rule_id, group in selection.new_hits)
     if not keys:
-        return ()
+        return _NOTHING
     window_state.lock_groups(keys)
     matches = list(selection.matches)
     if selection.new_hits:
@@ -70,7 +80,7 @@ def _detect(events: list[dict[str, Any]], now: datetime) -> tuple[int, ...]:
         matches += detection.threshold_matches(selection, ruleset.compiled, prior)
     result = record_matches(matches=matches, events=events, ruleset=ruleset, now=now)
     notify_alerts(created=result.created, updated=result.updated)
-    return tuple(result.alert_ids)
+    return result
 
 
 _last_prune = 0.0

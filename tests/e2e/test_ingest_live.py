@@ -3,6 +3,7 @@
 import json
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.error import HTTPError
 
 import pytest
@@ -90,3 +91,25 @@ def test_retry_with_the_same_ids_stores_each_event_once(start_daphne, analyst_us
     assert first[:2] == (201, {"accepted": 50, "duplicates": 0, "alerts": first[1]["alerts"]})
     assert second[1]["duplicates"] == 50
     assert Event.objects.count() == 50
+
+
+def test_concurrent_single_events_are_each_stored_once_and_answered(
+    start_daphne, analyst_user, bearer
+):
+    """Requests that arrive together are written together (events.group_commit); each
+    still gets its own answer, and a retried id is stored once whichever copy wins."""
+    base = start_daphne()
+    headers = {"Content-Type": "application/json", "Authorization": bearer(analyst_user)}
+    ids = [str(uuid.uuid4()) for _ in range(30)]
+    bodies = [json.dumps(GOOD | {"id": i}).encode() for i in ids for _ in range(2)]
+    bodies.append(json.dumps(GOOD | {"source_ip": "x"}).encode())
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda b: post(f"{base}/api/events/", b, headers), bodies))
+
+    by_id: dict[str, list[int]] = {}
+    for status, body, _ in answers[:-1]:
+        by_id.setdefault(body["id"], []).append(status)
+    assert {i: sorted(s) for i, s in by_id.items()} == {i: [200, 201] for i in ids}
+    assert answers[-1][0] == 400
+    assert Event.objects.count() == 30

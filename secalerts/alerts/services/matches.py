@@ -17,6 +17,8 @@ from secalerts.rules.registry import ActiveRule, RuleSet, group_key
 class RecordResult:
     created: tuple[int, ...]
     updated: tuple[int, ...]
+    # The alerts each event of the batch was linked to (raised or updated by it).
+    event_alerts: dict[Any, set[int]] = field(default_factory=dict)
 
     @property
     def alert_ids(self) -> list[int]:
@@ -164,6 +166,12 @@ def _write(pendings: list[_Pending]) -> RecordResult:
     for pending in existing:
         pending.alert.event_count += added[pending.alert.pk]
     bulk_sql.update_alert_counters([p.alert for p in existing])
+    event_alerts: dict[Any, set[int]] = defaultdict(set)
+    for pending in pendings:
+        for event_id in pending.new_event_ids:
+            event_alerts[event_id].add(pending.alert.pk)
     return RecordResult(
-        created=tuple(p.alert.pk for p in new), updated=tuple(p.alert.pk for p in existing)
+        created=tuple(p.alert.pk for p in new),
+        updated=tuple(p.alert.pk for p in existing),
+        event_alerts=event_alerts,
     )

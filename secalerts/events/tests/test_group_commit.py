@@ -1,0 +1,154 @@
+"""Requests written together (events.group_commit) answer exactly as if written alone."""
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from django.db import DataError
+
+from secalerts.alerts.models import Alert
+from secalerts.events import group_commit
+from secalerts.events.group_commit import GroupCommitter, Request, write_group
+from secalerts.events.models import Event
+from secalerts.rules.services import create_rule
+
+# write_group closes obsolete connections as a request does, so no test transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GOOD = {"event_type": "auth.failure", "source": "vpn", "source_ip": "192.0.2.50"}
+
+
+def request(body: object, authorization: str | None, content_type: str = "application/json"):
+    headers = {b"content-type": content_type.encode()}
+    if authorization:
+        headers[b"authorization"] = authorization.encode()
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Request(headers, raw)
+
+
+def event(**fields) -> dict:
+    return GOOD | {"id": str(uuid.uuid4())} | fields
+
+
+@pytest.fixture
+def three_failures_rule(transactional_db):
+    return create_rule(
+        name="Three failures",
+        severity="high",
+        condition={"field": "event_type", "op": "eq", "value": "auth.failure"},
+        group_by=["source_ip"],
+        threshold={"count": 3, "window_seconds": 60},
+    )
+
+
+def test_each_request_of_a_group_gets_its_own_answer(
+    analyst_user, norole_user, bearer, three_failures_rule
+):
+    analyst = bearer(analyst_user)
+    first = event(timestamp="2026-03-01T10:00:00Z")
+    batch = [event(timestamp="2026-03-01T10:00:10Z"), event(timestamp="2026-03-01T10:00:20Z")]
+    other_ip = event(source_ip="198.51.100.7", timestamp="2026-03-01T10:00:05Z")
+
+    outcomes = write_group(
+        [
+            request(first, analyst),
+            request(first, None),  # no token
+            request(first, bearer(norole_user)),  # no role
+            request(first | {"source_ip": "not an ip"}, analyst),
+            request(b'{"event_type": ', analyst),
+            request(first, analyst),  # the same id again: a retry
+            request(batch + [first], analyst),  # completes the threshold, repeats `first`
+            request(json.dumps(other_ip).encode(), analyst, "application/x-ndjson"),
+            request(first, "Bearer not.a.token"),
+        ]
+    )
+
+    statuses = [outcome.status for outcome in outcomes]
+    assert statuses == [201, 401, 403, 400, 400, 200, 201, 201, 401]
+    alert = Alert.objects.get()
+    assert alert.event_count == 3
+    assert outcomes[0].body["id"] == first["id"]
+    assert outcomes[0].body["alerts"] == [alert.pk]  # linked to the alert raised with it
+    assert outcomes[3].body["errors"] == {"source_ip": ["Enter a valid IPv4 or IPv6 address."]}
+    assert outcomes[5].body["id"] == first["id"]
+    assert outcomes[5].body["alerts"] == []  # a duplicate runs no rules
+    assert outcomes[6].body == {"accepted": 2, "duplicates": 1, "alerts": [alert.pk]}
+    assert outcomes[7].body == {"accepted": 1, "duplicates": 0, "alerts": []}
+    assert outcomes[1].headers == [(b"www-authenticate", b'Bearer realm="api"')]
+    assert [outcome.user_id for outcome in outcomes] == [
+        analyst_user.pk,
+        None,
+        norole_user.pk,
+        *[analyst_user.pk] * 5,
+        None,
+    ]
+    assert Event.objects.count() == 4
+
+
+def test_a_request_the_database_refuses_fails_alone(analyst_user, bearer, monkeypatch):
+    analyst = bearer(analyst_user)
+    real_ingest = group_commit.ingest_events
+
+    def refuses_poison(*, events):
+        if any(e["source"] == "poison" for e in events):
+            raise DataError("value out of range")
+        return real_ingest(events=events)
+
+    monkeypatch.setattr(group_commit, "ingest_events", refuses_poison)
+
+    outcomes = write_group(
+        [
+            request(event(), analyst),
+            request([event(), event(source="poison")], analyst),
+            request(event(), analyst),
+        ]
+    )
+
+    assert [outcome.status for outcome in outcomes] == [201, 400, 201]
+    assert outcomes[1].body == {"detail": "A value is out of range.", "code": "invalid"}
+    assert Event.objects.count() == 2
+    assert not Event.objects.filter(source="poison").exists()
+
+
+def test_groups_hold_at_most_a_batch_of_events_a_transaction(
+    analyst_user, bearer, settings, three_failures_rule
+):
+    settings.EVENTS_MAX_BATCH = 4
+    analyst = bearer(analyst_user)
+    stamps = ["2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "2026-03-01T10:00:02Z"]
+
+    outcomes = write_group(
+        [
+            request([event(timestamp=stamps[0]), event(timestamp=stamps[1])], analyst),
+            request([event(timestamp=stamps[2]), event(timestamp=stamps[2])], analyst),
+            request([event(timestamp=stamps[2])], analyst),  # the next transaction
+        ]
+    )
+
+    assert [outcome.status for outcome in outcomes] == [201, 201, 201]
+    alert = Alert.objects.get()
+    # The first transaction raised it; the second updated it.
+    assert outcomes[0].body["alerts"] == outcomes[1].body["alerts"] == [alert.pk]
+    assert outcomes[2].body["alerts"] == [alert.pk]
+    assert alert.event_count == 5
+
+
+def test_requests_arriving_while_one_is_written_share_the_next_transaction(
+    analyst_user, bearer, three_failures_rule
+):
+    analyst = bearer(analyst_user)
+    bodies = [event(timestamp=f"2026-03-01T10:00:0{second}Z") for second in range(4)]
+
+    async def post_all():
+        committer = GroupCommitter()
+        return await asyncio.gather(*(committer.submit(request(b, analyst)) for b in bodies))
+
+    outcomes = asyncio.run(post_all())
+
+    # All four were queued before the writer started: one transaction, so every event
+    # is linked to the alert it completed and each answer lists it.
+    alert = Alert.objects.get()
+    assert [outcome.status for outcome in outcomes] == [201] * 4
+    assert [outcome.body["alerts"] for outcome in outcomes] == [[alert.pk]] * 4
+    assert alert.event_count == 4
