@@ -58,7 +58,7 @@ def test_each_request_of_a_group_gets_its_own_answer(
             request(first | {"source_ip": "not an ip"}, analyst),
             request(b'{"event_type": ', analyst),
             request(first, analyst),  # the same id again: a retry
-            request(batch + [first], analyst),  # completes the threshold, repeats `first`
+            request([*batch, first], analyst),  # completes the threshold, repeats `first`
             request(json.dumps(other_ip).encode(), analyst, "application/x-ndjson"),
             request(first, "Bearer not.a.token"),
         ]
