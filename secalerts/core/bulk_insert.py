@@ -12,7 +12,8 @@ with INSERT .. ON CONFLICT DO NOTHING RETURNING, so the database still decides w
 are new, between concurrent workers too.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
@@ -21,6 +22,20 @@ MIN_COPY_ROWS = 64
 PARAMETERS_PER_STATEMENT = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
 
 Row = Sequence[object]
+
+
+def datetime_adapter() -> Callable[[datetime], Any]:
+    """`connection.ops.adapt_datetimefield_value`, with a shortcut on SQLite for the UTC
+    datetimes ingestion uses: the same naive UTC text, a third of the cost (thousands
+    of values a batch)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor != "sqlite":
+        return adapt
+
+    def adapt_utc(value: datetime) -> Any:
+        return str(value.replace(tzinfo=None)) if value.tzinfo is UTC else adapt(value)
+
+    return adapt_utc
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:

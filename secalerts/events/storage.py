@@ -29,7 +29,7 @@ COLUMNS = (
 def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) -> set[UUID]:
     """Insert events not stored yet; returns the ids inserted by this call. Of two events
     with one id in the batch, the first is stored."""
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = bulk_insert.datetime_adapter()
     native_uuid = connection.features.has_native_uuid_field
     received = adapt(received_at)
     rows = [

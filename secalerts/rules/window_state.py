@@ -54,7 +54,7 @@ def load_prior_hits(
     start = min(low for low, _ in ranges.values())
     end = max(high for _, high in ranges.values())
     sqlite = connection.vendor == "sqlite"
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = bulk_insert.datetime_adapter()
     table = connection.ops.quote_name(ThresholdHit._meta.db_table)
     placeholders = ", ".join(["%s"] * len(by_key))
     with connection.cursor() as cursor:
@@ -83,7 +83,7 @@ def store_hits(
     new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
 ) -> None:
     native_uuid = connection.features.has_native_uuid_field
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = bulk_insert.datetime_adapter()
     created = adapt(now)
     rows = [
         (
