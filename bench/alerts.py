@@ -23,7 +23,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import Stream, load_events
-from bench.server import Connection, daphne, manage, percentile, reset_database, token
+from bench.server import (
+    Connection,
+    StreamListener,
+    daphne,
+    manage,
+    percentile,
+    reset_database,
+    token,
+)
 
 PASSWORD = "bench-password-not-secret-1234"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -136,8 +144,6 @@ async def bench_list(kind: str, count: int, requests: int) -> None:
 
 
 async def bench_stream(rounds: int) -> None:
-    from websockets.asyncio.client import connect
-
     print("\n== WebSocket delivery, PostgreSQL + Redis, two Daphne processes")
     url = reset_database("postgres", "bench_stream")
     manage(
@@ -154,7 +160,7 @@ async def bench_stream(rounds: int) -> None:
             while len(sockets) < clients:
                 server = (first, second)[len(sockets) % 2]
                 sockets.append(
-                    await connect(f"ws://127.0.0.1:{server.port}/ws/alerts/?token={access}")
+                    await StreamListener.connect(server.port, f"/ws/alerts/?token={access}")
                 )
             after = (first.rss_mib(), second.rss_mib())
             added = clients - (clients // 10 if clients > 1 else 0)
@@ -166,8 +172,7 @@ async def bench_stream(rounds: int) -> None:
             for round_no in range(-1, rounds):  # round -1 warms up and is not counted
                 source = f"edr-{label}-{round_no}"
                 body = json.dumps({"event_type": "malware.detected", "source": source}).encode()
-                waiters = [asyncio.ensure_future(_wait_for(ws, source)) for ws in sockets]
-                await asyncio.sleep(0)
+                waiters = [ws.expect(f'"source":"{source}"') for ws in sockets]
                 started = time.perf_counter()
                 await poster.request("POST", "/api/events/", body, headers)
                 posted = time.perf_counter()
@@ -216,19 +221,8 @@ async def bench_stream(rounds: int) -> None:
         verdict = "throughout" if left else "RAN OUT of prepared batches: raise their number"
         print(f"  (ingestion during that round: {rate:,.0f} events/s, {verdict})")
         for ws in sockets:
-            await ws.close()
+            ws.close()
         poster.close()
-
-
-async def _wait_for(ws, source: str) -> float:
-    """Arrival time of the push for `source`. A substring test, not json.loads, and no
-    per-message timeout task: this one client process reads for 1,000 sockets, and
-    its own cost per message would otherwise be most of what is measured."""
-    marker = f'"source":"{source}"'
-    while True:
-        message = await ws.recv()
-        if marker in message and '"type":"alert.created"' in message:
-            return time.perf_counter()
 
 
 def main() -> None:

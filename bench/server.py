@@ -1,6 +1,7 @@
 """Benchmark plumbing: a fresh database, a real Daphne server, its memory, a lean HTTP client."""
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -191,3 +192,91 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+class StreamListener(asyncio.Protocol):
+    """A WebSocket client that only listens, for measuring delivery to many clients.
+
+    One benchmark process holds a thousand of these: a full client library's per-message
+    work (frame objects, queues, task wake-ups) would be counted as delivery time. This
+    one parses server frames in `data_received`, stamps their arrival there, and answers
+    pings so the server keeps it.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.opened = asyncio.get_running_loop().create_future()
+        self.expected: dict[bytes, asyncio.Future[float]] = {}
+        self.transport: asyncio.Transport
+
+    @classmethod
+    async def connect(cls, port: int, path: str) -> "StreamListener":
+        loop = asyncio.get_running_loop()
+        _, listener = await loop.create_connection(cls, "127.0.0.1", port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        listener.transport.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        await asyncio.wait_for(listener.opened, 10)
+        return listener
+
+    def expect(self, marker: str) -> "asyncio.Future[float]":
+        """The arrival time (perf_counter) of the next text message containing `marker`."""
+        future = asyncio.get_running_loop().create_future()
+        self.expected[marker.encode()] = future
+        return future
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        arrived = time.perf_counter()
+        self.buffer += data
+        if not self.opened.done():
+            head, found, rest = bytes(self.buffer).partition(b"\r\n\r\n")
+            if not found:
+                return
+            if not head.startswith(b"HTTP/1.1 101"):
+                self.opened.set_exception(RuntimeError(head.split(b"\r\n")[0].decode()))
+                return
+            self.buffer = bytearray(rest)
+            self.opened.set_result(None)
+        while (frame := self._next_frame()) is not None:
+            opcode, payload = frame
+            if opcode == 0x9:  # ping: a masked pong with the same payload
+                self._send(0xA, payload)
+            elif opcode in (0x0, 0x1):
+                for marker, future in list(self.expected.items()):
+                    if marker in payload and not future.done():
+                        future.set_result(arrived)
+                        del self.expected[marker]
+
+    def _next_frame(self) -> tuple[int, bytes] | None:
+        buffer = self.buffer
+        if len(buffer) < 2:
+            return None
+        length, offset = buffer[1] & 0x7F, 2
+        if length == 126:
+            if len(buffer) < 4:
+                return None
+            length, offset = int.from_bytes(buffer[2:4]), 4
+        elif length == 127:
+            if len(buffer) < 10:
+                return None
+            length, offset = int.from_bytes(buffer[2:10]), 10
+        if len(buffer) < offset + length:
+            return None
+        opcode, payload = buffer[0] & 0x0F, bytes(buffer[offset : offset + length])
+        del buffer[: offset + length]
+        return opcode, payload
+
+    def _send(self, opcode: int, payload: bytes) -> None:
+        mask = os.urandom(4)
+        masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+        self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
+
+    def close(self) -> None:
+        self._send(0x8, (1000).to_bytes(2))
+        self.transport.close()
