@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP to Django (event ingestion on a direct path), WebSockets to the stream."""
 
+import gc
 import os
 
 import django
@@ -19,3 +20,12 @@ django_http = SyncChainASGIHandler()
 application = ProtocolTypeRouter(
     {"http": DirectIngestApp(fallback=django_http), "websocket": websocket_application}
 )
+
+# The objects loaded at start-up (Django, DRF, Channels, our modules) live as long as
+# the process, yet every full garbage collection walked them all, holding the GIL for
+# 50-95 ms while ingestion ran and stalling the pushes to every WebSocket of the
+# process. Frozen, collections skip them; a larger young generation lets a batch's
+# short-lived objects die before they are promoted. bench/alerts.py under full
+# ingestion: delivery p99 61-94 ms -> 16-27 ms.
+gc.freeze()
+gc.set_threshold(10_000, 10, 10)
