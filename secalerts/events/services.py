@@ -20,8 +20,8 @@ from secalerts.rules import registry, window_state
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    accepted: int
-    duplicates: int
+    """Of a batch that may hold several requests' events (events.group_commit)."""
+
     alert_ids: tuple[int, ...]
     stored_ids: frozenset[UUID]
     received_at: datetime
@@ -51,8 +51,6 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
         recorded = _detect(new_events, now) if new_events else _NOTHING
     _maybe_prune(now)
     return IngestResult(
-        accepted=len(stored),
-        duplicates=len(events) - len(stored),
         alert_ids=tuple(recorded.alert_ids),
         stored_ids=stored,
         received_at=now,
