@@ -15,7 +15,7 @@ of it is written again on its own, so one bad request cannot fail the others.
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,8 +62,8 @@ def error_outcome(status: int, detail: str, code: str, **extra: Any) -> Outcome:
 class GroupCommitter:
     """Queues requests on the event loop; one writer thread writes them group by group."""
 
-    def __init__(self, write: Callable[[Sequence[Request]], list[Outcome]] | None = None) -> None:
-        self._write = sync_to_async(write or write_group)
+    def __init__(self) -> None:
+        self._write = sync_to_async(write_group)
         self._waiting: list[tuple[Request, asyncio.Future[Outcome]]] = []
         self._writer: asyncio.Task[None] | None = None
 
