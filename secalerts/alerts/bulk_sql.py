@@ -12,10 +12,6 @@ from secalerts.alerts.models import OPEN_STATUSES, Alert, AlertEvent
 from secalerts.core import bulk_insert
 
 
-def _uuid(value: Any) -> Any:
-    return value if connection.features.has_native_uuid_field else value.hex
-
-
 def update_alert_counters(alerts: Sequence[Alert]) -> None:
     if not alerts:
         return
@@ -47,10 +43,11 @@ def link_events(pairs: Iterable[tuple[int, Any]]) -> Counter[int]:
     threshold hit linked by an earlier batch is neither linked nor counted twice, and
     no query has to look the existing links up first.
     """
+    db_uuid = bulk_insert.uuid_adapter()
     added = bulk_insert.insert_new_rows(
         AlertEvent._meta.db_table,
         ("alert_id", "event_id"),
-        [(alert_id, _uuid(event_id)) for alert_id, event_id in pairs],
+        [(alert_id, db_uuid(event_id)) for alert_id, event_id in pairs],
         conflict=("alert_id", "event_id"),
         returning="alert_id",
     )

@@ -12,9 +12,11 @@ with INSERT .. ON CONFLICT DO NOTHING RETURNING, so the database still decides w
 are new, between concurrent workers too.
 """
 
+import operator
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from django.db import connection
 
@@ -36,6 +38,13 @@ def datetime_adapter() -> Callable[[datetime], Any]:
         return str(value.replace(tzinfo=None)) if value.tzinfo is UTC else adapt(value)
 
     return adapt_utc
+
+
+def uuid_adapter() -> Callable[[UUID], Any]:
+    """A UUID as UUIDField stores it: native on PostgreSQL, 32 hex digits elsewhere."""
+    if connection.features.has_native_uuid_field:
+        return lambda value: value
+    return operator.attrgetter("hex")
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:

@@ -5,8 +5,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db import connection
-
 from secalerts.core import bulk_insert
 from secalerts.events.models import Event
 
@@ -30,11 +28,11 @@ def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) ->
     """Insert events not stored yet; returns the ids inserted by this call. Of two events
     with one id in the batch, the first is stored."""
     adapt = bulk_insert.datetime_adapter()
-    native_uuid = connection.features.has_native_uuid_field
+    db_uuid = bulk_insert.uuid_adapter()
     received = adapt(received_at)
     rows = [
         (
-            event["id"] if native_uuid else event["id"].hex,
+            db_uuid(event["id"]),
             adapt(event["timestamp"]),
             received,
             event["event_type"],

@@ -82,7 +82,7 @@ def load_prior_hits(
 def store_hits(
     new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
 ) -> None:
-    native_uuid = connection.features.has_native_uuid_field
+    db_uuid = bulk_insert.uuid_adapter()
     adapt = bulk_insert.datetime_adapter()
     created = adapt(now)
     rows = [
@@ -90,7 +90,7 @@ def store_hits(
             rule_id,
             key,
             adapt(hit.timestamp),
-            hit.ref if native_uuid else hit.ref.hex,
+            db_uuid(hit.ref),
             None if hit.value is None else json.dumps(hit.value),
             created,
         )
