@@ -11,7 +11,8 @@ Prints requests/s and latency for single-event POSTs (1 and 16 clients), events/
 batches of 1000 (JSON array and NDJSON) with the default rules plus 100 match rules and
 10 threshold rules, server memory before and after, and checks that the number of
 events stored equals the number sent; with one Daphne process and with several behind
-one port (`manage.py serve --workers N`, with Redis).
+one port (`manage.py serve --workers N`, with Redis). First, per database, the storage
+floor (bench/floor.py): what the raw driver alone stores, the ceiling for any server.
 """
 
 import argparse
@@ -26,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.floor import storage_floor
 from bench.server import Connection, daphne, manage, percentile, reset_database, token
 
 DATASET = (
@@ -198,11 +200,20 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="Daphne workers to try, e.g. 1,2")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; rules: 3 default + 100 match + 10 threshold")
+    kinds = args.databases.split(",")
+    stream = Stream(load_events())
+    batches = [[stream.next() for _ in range(1000)] for _ in range(args.scale // 5)]
+    floors = {kind: storage_floor(kind, batches) for kind in kinds}
+    for kind, floor in floors.items():
+        print(
+            f"storage floor, {kind}: {floor:,.0f} events/s (raw driver, {len(batches)} batches "
+            "of 1000 into the indexed events table, nothing else; bench/floor.py)"
+        )
     results = {
         (kind, int(workers)): asyncio.run(
             bench_database(kind, int(workers), args.seconds, args.scale)
         )
-        for kind in args.databases.split(",")
+        for kind in kinds
         for workers in args.workers.split(",")
     }
     print("\nratios against the targets (reference: 90 single req/s with 16 clients):")
@@ -211,7 +222,9 @@ def main() -> None:
         print(
             f"  {kind:<9} {workers} worker(s)  single x16: {figures['single_16'] / 90:5.1f}x the"
             f" reference (target 10x); batches: {figures['batch_JSON array'] / targets[kind]:4.2f}"
-            f" and {figures['batch_NDJSON'] / targets[kind]:4.2f} of the {targets[kind]:,}/s target"
+            f" and {figures['batch_NDJSON'] / targets[kind]:4.2f} of the {targets[kind]:,}/s target,"
+            f" {figures['batch_JSON array'] / floors[kind]:4.2f} and"
+            f" {figures['batch_NDJSON'] / floors[kind]:4.2f} of the storage floor"
         )
     if any(figures["lost_or_doubled"] for figures in results.values()):
         sys.exit("events lost or doubled")
