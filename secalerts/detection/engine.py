@@ -118,14 +118,20 @@ def _required_event_types(condition: object) -> frozenset[str] | None:
 
 
 def normalize(value: Any) -> Any:
-    """A hashable, comparable stand-in for a field value (JSON text for objects and lists)."""
+    """A hashable, JSON-safe stand-in for a field value: group values end up in alerts
+    and distinct values in stored window state (JSON text for objects and lists, ISO
+    text for times, text for ids)."""
     if value is MISSING:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
-    return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return str(value)  # e.g. an event's UUID id
 
 
 def group_of(rule: CompiledRule, event: Mapping[str, Any]) -> GroupKey:

@@ -1,5 +1,7 @@
 """Batches over several rules; no event content can make evaluation raise."""
 
+import json
+import uuid
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from secalerts.detection import (
     evaluate,
     group_dict,
     max_severity,
+    normalize,
     select,
 )
 
@@ -83,3 +86,20 @@ def test_no_event_content_makes_evaluation_raise(events):
             event["id"] = index
 
     evaluate(events, RULES)
+
+
+def test_group_and_distinct_values_are_json_safe():
+    """They are stored (alert groups, window state): every value an event holds encodes."""
+    event_id = uuid.uuid4()
+    values = [T0, event_id, {"b": [1, 2], "a": None}, [3], float("nan"), None, "x", 7, 2.5, True]
+    normalized = [normalize(value) for value in values]
+
+    assert normalized[:5] == [
+        "2026-01-01T00:00:00+00:00",
+        str(event_id),
+        '{"a": null, "b": [1, 2]}',
+        "[3]",
+        "nan",
+    ]
+    assert normalized[5:] == values[5:]
+    json.dumps(normalized)
