@@ -137,9 +137,9 @@ def test_threshold_alerts_do_not_depend_on_order_or_batching(api, dataset_dir, e
     in_order = alert_shape(rule_id)
     Alert.objects.all().delete()
     Event.objects.all().delete()
-    from secalerts.rules.models import ThresholdHit
+    from secalerts.rules.models import ThresholdHitPack
 
-    ThresholdHit.objects.all().delete()
+    ThresholdHitPack.objects.all().delete()
     random.Random(7).shuffle(events)
 
     api.send_batches(events, batches=7)

@@ -16,7 +16,7 @@ from django.db import connection
 
 from secalerts import detection
 from secalerts.core import bulk_insert
-from secalerts.rules.models import ThresholdHit
+from secalerts.rules.models import ThresholdHitPack
 from secalerts.rules.registry import group_key
 
 GroupRef = tuple[Any, tuple[Any, ...]]  # (rule id, group values)
@@ -46,69 +46,77 @@ def load_prior_hits(
     """Stored hits of each group inside its look-up range, in one query.
 
     Raw SQL: the ORM's per-row model and converter work cost more than the query
-    itself, and a busy group can have hundreds of hits in a window.
+    itself. Packs overlapping a range are read whole; their hits outside it are skipped.
     """
     if not ranges:
         return {}
     by_key = {group_key(rule_id, group): (rule_id, group) for rule_id, group in ranges}
+    adapt = bulk_insert.datetime_adapter()
     start = min(low for low, _ in ranges.values())
     end = max(high for _, high in ranges.values())
-    sqlite = connection.vendor == "sqlite"
-    adapt = bulk_insert.datetime_adapter()
-    table = connection.ops.quote_name(ThresholdHit._meta.db_table)
+    table = connection.ops.quote_name(ThresholdHitPack._meta.db_table)
     placeholders = ", ".join(["%s"] * len(by_key))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT key, timestamp, event_id, value FROM {table} "  # noqa: S608 - names are ours
-            f"WHERE key IN ({placeholders}) AND timestamp >= %s AND timestamp <= %s",
+            f"SELECT key, hits FROM {table} WHERE key IN ({placeholders}) "  # noqa: S608 - names are ours
+            "AND last_timestamp >= %s AND first_timestamp <= %s",
             [*by_key, adapt(start), adapt(end)],
         )
         rows = cursor.fetchall()
     prior: dict[GroupRef, list[detection.Hit]] = defaultdict(list)
-    for key, timestamp, event_id, value in rows:
-        if sqlite:  # naive UTC datetimes and hex text there, as Django stores them
-            if isinstance(timestamp, str):
-                timestamp = datetime.fromisoformat(timestamp)
-            timestamp = timestamp.replace(tzinfo=UTC)
-            event_id = UUID(hex=event_id)
+    for key, packed in rows:
         ref = by_key[key]
-        low, high = ranges[ref]
-        if low <= timestamp <= high:
-            decoded = None if value is None else json.loads(value)
-            prior[ref].append(detection.Hit(timestamp=timestamp, ref=event_id, value=decoded))
+        low, high = (_micros(bound) for bound in ranges[ref])
+        prior[ref].extend(
+            detection.Hit(
+                timestamp=_EPOCH + timedelta(microseconds=us), ref=UUID(hex=id_), value=value
+            )
+            for us, id_, value in json.loads(packed)
+            if low <= us <= high
+        )
     return prior
 
 
 def store_hits(
     new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
 ) -> None:
-    db_uuid = bulk_insert.uuid_adapter()
+    """One pack per group: its new hits in event-time order."""
     adapt = bulk_insert.datetime_adapter()
     created = adapt(now)
-    rows = [
-        (
-            rule_id,
-            key,
-            adapt(hit.timestamp),
-            db_uuid(hit.ref),
-            None if hit.value is None else json.dumps(hit.value),
-            created,
+    rows = []
+    for (rule_id, group), hits in new_hits.items():
+        ordered = sorted((hit for _, hit in hits), key=lambda hit: hit.timestamp)
+        packed = [[_micros(hit.timestamp), hit.ref.hex, hit.value] for hit in ordered]
+        rows.append(
+            (
+                rule_id,
+                group_key(rule_id, group),
+                adapt(ordered[0].timestamp),
+                adapt(ordered[-1].timestamp),
+                json.dumps(packed, separators=(",", ":")),
+                created,
+            )
         )
-        for (rule_id, group), hits in new_hits.items()
-        for key in [group_key(rule_id, group)]
-        for _, hit in hits
-    ]
-    # New events only reach here, so (key, event_id) cannot exist yet.
     bulk_insert.insert_rows(
-        ThresholdHit._meta.db_table,
-        ("rule_id", "key", "timestamp", "event_id", "value", "created_at"),
+        ThresholdHitPack._meta.db_table,
+        ("rule_id", "key", "first_timestamp", "last_timestamp", "hits", "created_at"),
         rows,
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(moment: datetime) -> int:
+    """Exact integer microseconds since the epoch (a float would round)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def prune_hits(*, now: datetime, keep_seconds: int) -> int:
-    """Forget hits stored longer ago than any window plus the allowed lateness."""
-    deleted, _ = ThresholdHit.objects.filter(
+    """Forget hits stored longer ago than any window plus the allowed lateness; returns
+    how many packs were deleted."""
+    deleted, _ = ThresholdHitPack.objects.filter(
         created_at__lt=now - timedelta(seconds=keep_seconds)
     ).delete()
     return deleted
