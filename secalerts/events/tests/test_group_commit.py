@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import uuid
 
 import pytest
@@ -155,3 +156,56 @@ def test_requests_arriving_while_one_is_written_share_the_next_transaction(
     assert [outcome.status for outcome in outcomes] == [201] * 4
     assert [outcome.body["alerts"] for outcome in outcomes] == [[alert.pk]] * 4
     assert alert.event_count == 4
+
+
+class SlowWriter:
+    """Stands in for write_group: records each group's size and start, takes WRITE_SECONDS."""
+
+    WRITE_SECONDS = 0.2
+
+    def __init__(self):
+        self.groups: list[tuple[int, float]] = []
+
+    def __call__(self, requests):
+        self.groups.append((len(requests), time.monotonic()))
+        time.sleep(self.WRITE_SECONDS)
+        return [group_commit.Outcome(201, {}) for _ in requests]
+
+
+def closed_loop(clients: int, rounds: int, writer: SlowWriter, monkeypatch):
+    """Clients that each send, wait for the answer, and send again a few ms later (the
+    round trip a real client's next request takes)."""
+    monkeypatch.setattr(group_commit, "write_group", writer)
+    submitted: list[float] = []
+
+    async def client(number: int, committer: GroupCommitter):
+        for _ in range(rounds):
+            submitted.append(time.monotonic())
+            await committer.submit(request(event(), None))
+            await asyncio.sleep(0.001 * (number + 1))
+
+    async def run():
+        committer = GroupCommitter()
+        await asyncio.gather(*(client(number, committer) for number in range(clients)))
+
+    asyncio.run(run())
+    return submitted
+
+
+def test_clients_answered_together_are_written_together_again(monkeypatch):
+    writer = SlowWriter()
+    closed_loop(4, 3, writer, monkeypatch)
+
+    # Without gathering the answered clients split up: a group of the first one back,
+    # then one of the other three, and so on.
+    assert [size for size, _ in writer.groups] == [4, 4, 4]
+
+
+def test_a_lone_client_is_never_held_back(monkeypatch):
+    writer = SlowWriter()
+    submitted = closed_loop(1, 3, writer, monkeypatch)
+
+    assert [size for size, _ in writer.groups] == [1, 1, 1]
+    # Each written at once, not after waiting a write's time for company.
+    waits = [start - sent for (_, start), sent in zip(writer.groups, submitted, strict=True)]
+    assert max(waits) < SlowWriter.WRITE_SECONDS / 2
