@@ -48,6 +48,6 @@ def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) ->
         for event in events
     ]
     inserted = bulk_insert.insert_new_rows(
-        Event._meta.db_table, COLUMNS, rows, conflict=("id",), returning="id"
+        Event._meta.db_table, COLUMNS, rows, conflict=("id",), returning="id", likely_new=True
     )
     return {value if isinstance(value, UUID) else UUID(str(value)) for value in inserted}

@@ -80,7 +80,8 @@ def load_prior_hits(
 def store_hits(
     new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
 ) -> None:
-    """One pack per group: its new hits in event-time order."""
+    """One pack per group: its new hits in event-time order. Only events stored by this
+    transaction reach here, so no hit is stored twice."""
     adapt = bulk_insert.datetime_adapter()
     created = adapt(now)
     rows = []

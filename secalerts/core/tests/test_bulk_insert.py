@@ -4,10 +4,11 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from secalerts.core.bulk_insert import datetime_adapter, uuid_adapter
+from secalerts.core.bulk_insert import datetime_adapter, insert_new_rows, uuid_adapter
 from secalerts.events.models import Event
+from secalerts.events.storage import COLUMNS
 
 VALUES = [
     datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC),
@@ -31,3 +32,34 @@ def test_uuid_adapter_matches_the_uuid_field(db):
     field = Event._meta.get_field("id")
 
     assert uuid_adapter()(value) == field.get_db_prep_value(value, connection)
+
+
+@pytest.mark.parametrize("likely_new", [True, False], ids=["likely_new", "staged"])
+def test_insert_new_rows_reports_only_the_rows_it_added(db, likely_new):
+    """Enough rows for COPY on PostgreSQL: rows stored already are skipped, not doubled,
+    whichever path wrote them, and the transaction goes on after a path that gave way."""
+    db_uuid, adapt = uuid_adapter(), datetime_adapter()
+
+    def rows(ids):
+        stamp = adapt(VALUES[0])
+        return [
+            (db_uuid(uuid.UUID(int=i)), stamp, stamp, "t", "info", "s", *[None] * 5, "{}")
+            for i in ids
+        ]
+
+    def insert(ids):
+        added = insert_new_rows(
+            Event._meta.db_table,
+            COLUMNS,
+            rows(ids),
+            conflict=("id",),
+            returning="id",
+            likely_new=likely_new,
+        )
+        return {value if isinstance(value, uuid.UUID) else uuid.UUID(value) for value in added}
+
+    with transaction.atomic():
+        assert insert(range(1, 101)) == {uuid.UUID(int=i) for i in range(1, 101)}
+        # 61..100 are stored already: only 101..160 are added.
+        assert insert(range(61, 161)) == {uuid.UUID(int=i) for i in range(101, 161)}
+        assert Event.objects.count() == 160
