@@ -36,22 +36,32 @@ def update_alert_counters(alerts: Sequence[Alert]) -> None:
         )
 
 
-def link_events(pairs: Iterable[tuple[int, Any]]) -> Counter[int]:
-    """Link events to alerts, skipping links that exist; returns new links per alert.
+def link_events(
+    new: Iterable[tuple[int, Any]], maybe_linked: Iterable[tuple[int, Any]]
+) -> Counter[int]:
+    """Link events to alerts; returns new links per alert.
 
-    The database decides what is new (ON CONFLICT against alert_event_once), so a prior
-    threshold hit linked by an earlier batch is neither linked nor counted twice, and
-    no query has to look the existing links up first.
+    `new`: links of events this transaction stored, which nothing can be linked to
+    yet, so they are written as they are. `maybe_linked`: links of earlier events
+    (prior threshold hits), which an earlier batch may have linked already: the
+    database skips those (ON CONFLICT against alert_event_once), so they are neither
+    linked nor counted twice, and no query has to look the existing links up first.
     """
     db_uuid = bulk_insert.uuid_adapter()
-    added = bulk_insert.insert_new_rows(
-        AlertEvent._meta.db_table,
-        ("alert_id", "event_id"),
-        [(alert_id, db_uuid(event_id)) for alert_id, event_id in pairs],
-        conflict=("alert_id", "event_id"),
-        returning="alert_id",
+    table, columns = AlertEvent._meta.db_table, ("alert_id", "event_id")
+    rows = [(alert_id, db_uuid(event_id)) for alert_id, event_id in new]
+    bulk_insert.insert_rows(table, columns, rows)
+    added = Counter(alert_id for alert_id, _ in rows)
+    added.update(
+        bulk_insert.insert_new_rows(
+            table,
+            columns,
+            [(alert_id, db_uuid(event_id)) for alert_id, event_id in maybe_linked],
+            conflict=columns,
+            returning="alert_id",
+        )
     )
-    return Counter(added)
+    return added
 
 
 def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) -> list[Alert]:

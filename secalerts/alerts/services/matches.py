@@ -158,10 +158,14 @@ def _write(pendings: list[_Pending]) -> RecordResult:
         pending.alert.event_count = len(pending.new_event_ids | pending.prior_event_ids)
     Alert.objects.bulk_create([p.alert for p in new], batch_size=500)
 
-    # Prior hits may be linked to an existing alert already: count the links the
-    # database actually added.
+    # Nothing is linked to this batch's events or to a new alert yet; prior hits may be
+    # linked to an existing alert already: count the links the database actually added.
     added = bulk_sql.link_events(
-        (p.alert.pk, event_id) for p in pendings for event_id in p.new_event_ids | p.prior_event_ids
+        new=[
+            *((p.alert.pk, event_id) for p in pendings for event_id in p.new_event_ids),
+            *((p.alert.pk, event_id) for p in new for event_id in _prior_only(p)),
+        ],
+        maybe_linked=[(p.alert.pk, event_id) for p in existing for event_id in _prior_only(p)],
     )
     for pending in existing:
         pending.alert.event_count += added[pending.alert.pk]
@@ -175,3 +179,7 @@ def _write(pendings: list[_Pending]) -> RecordResult:
         updated=tuple(p.alert.pk for p in existing),
         event_alerts=event_alerts,
     )
+
+
+def _prior_only(pending: _Pending) -> set[Any]:
+    return pending.prior_event_ids - pending.new_event_ids
