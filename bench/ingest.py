@@ -28,7 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.floor import storage_floor
-from bench.server import Connection, daphne, manage, percentile, reset_database, token
+from bench.server import (
+    Connection,
+    daphne,
+    machine_speed,
+    manage,
+    percentile,
+    reset_database,
+    token,
+)
 
 DATASET = (
     Path(__file__).resolve().parents[2] / "shared" / "datasets" / "loghub_openssh" / "events.ndjson"
@@ -200,6 +208,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="Daphne workers to try, e.g. 1,2")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; rules: 3 default + 100 match + 10 threshold")
+    print(machine_speed())
     kinds = args.databases.split(",")
     stream = Stream(load_events())
     batches = [[stream.next() for _ in range(1000)] for _ in range(args.scale // 5)]
@@ -216,7 +225,8 @@ def main() -> None:
         for kind in kinds
         for workers in args.workers.split(",")
     }
-    print("\nratios against the targets (reference: 90 single req/s with 16 clients):")
+    print(f"\n{machine_speed()}")
+    print("ratios against the targets (reference: 90 single req/s with 16 clients):")
     targets = {"sqlite": 50_000, "postgres": 30_000}
     for (kind, workers), figures in results.items():
         print(
