@@ -73,6 +73,7 @@ class GroupCommitter:
     def __init__(self) -> None:
         self._write = sync_to_async(write_group)
         self._waiting: list[tuple[Request, asyncio.Future[Outcome]]] = []
+        self._waiting_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._expected = 1  # requests the next group may expect (see _gather)
         self._last_write = 0.0  # seconds the last group took
@@ -81,6 +82,7 @@ class GroupCommitter:
     async def submit(self, request: Request) -> Outcome:
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((request, future))
+        self._waiting_bytes += len(request.body)
         self._arrived.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_waiting())
@@ -114,18 +116,22 @@ class GroupCommitter:
 
     def _expect_after(self, group: list[tuple[Request, asyncio.Future[Outcome]]]) -> None:
         """After a group of several, expect its clients back beside those waiting."""
-        waiting_bytes = sum(len(request.body) for request, _ in self._waiting)
-        if len(group) < 2 or waiting_bytes >= GROUP_MAX_BYTES:
-            self._expected = 1  # alone, or the next group is full already
-        else:
-            self._expected = min(len(group) + len(self._waiting), settings.EVENTS_MAX_BATCH)
+        self._expected = len(group) + len(self._waiting) if len(group) > 1 else 1
+
+    def _group_full(self) -> bool:
+        """Whether the waiting requests fill a group already: waiting longer gains nothing.
+        Under a backlog, groups grow to full ones this way, and then nobody waits."""
+        return (
+            self._waiting_bytes >= GROUP_MAX_BYTES
+            or len(self._waiting) >= settings.EVENTS_MAX_BATCH
+        )
 
     async def _gather(self) -> None:
         """Wait until the expected requests are waiting, or for as long as the last write."""
         expected, self._expected = self._expected, 1  # once: then whoever came is the group
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._last_write
-        while len(self._waiting) < expected:
+        while len(self._waiting) < expected and not self._group_full():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return
@@ -143,6 +149,7 @@ class GroupCommitter:
                 break
             count += 1
         group, self._waiting = self._waiting[:count], self._waiting[count:]
+        self._waiting_bytes -= sum(len(request.body) for request, _ in group)
         return group
 
 

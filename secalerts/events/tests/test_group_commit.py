@@ -209,3 +209,25 @@ def test_a_lone_client_is_never_held_back(monkeypatch):
     # Each written at once, not after waiting a write's time for company.
     waits = [start - sent for (_, start), sent in zip(writer.groups, submitted, strict=True)]
     assert max(waits) < SlowWriter.WRITE_SECONDS / 2
+
+
+def test_no_waiting_for_company_when_those_waiting_fill_a_group(monkeypatch):
+    monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 1000)
+    writer = SlowWriter()
+    monkeypatch.setattr(group_commit, "write_group", writer)
+    big = request(b"x" * 400, None)
+
+    async def run():
+        committer = GroupCommitter()
+        pair = [asyncio.ensure_future(committer.submit(big)) for _ in range(2)]
+        await asyncio.sleep(SlowWriter.WRITE_SECONDS / 4)  # while the pair is written
+        burst = [asyncio.ensure_future(committer.submit(big)) for _ in range(3)]
+        await asyncio.gather(*pair, *burst)
+
+    asyncio.run(run())
+
+    # The pair's clients never come back, but the three waiting fill a group (1,200
+    # bytes of 1,000): the next write starts at once instead of waiting a write's time.
+    assert [size for size, _ in writer.groups] == [2, 2, 1]
+    (_, first), (_, second), _ = writer.groups
+    assert second - first < SlowWriter.WRITE_SECONDS * 1.8  # waiting: 2x at least
