@@ -125,6 +125,25 @@ def test_upgrade_packs_the_hits_stored_one_per_row():
     assert packs["k1"].first_timestamp == START + timedelta(microseconds=7)
     assert packs["k1"].last_timestamp == START + timedelta(seconds=1, microseconds=7)
     assert packs["k1"].created_at == START + timedelta(hours=1)
+
+    # And back: a downgrade unpacks them (each keeping its pack's, later, arrival time).
+    executor = MigrationExecutor(connection)
+    executor.migrate([("rules", "0003_lean_threshold_hits")])
+    hit = executor.loader.project_state([("rules", "0003_lean_threshold_hits")]).apps.get_model(
+        "rules", "ThresholdHit"
+    )
+    restored = hit.objects.order_by("timestamp")
+    assert [(h.key, h.event_id, h.value) for h in restored] == [
+        ("k1", ids[0], '"alice"'),
+        ("k1", ids[1], None),
+        ("k2", ids[2], '{"a": 1}'),
+    ]
+    assert [h.timestamp for h in restored] == [
+        START + timedelta(seconds=second, microseconds=7) for second in range(3)
+    ]
+    assert [h.created_at for h in restored] == [START + timedelta(hours=h) for h in (1, 1, 2)]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
     Rule.objects.filter(pk=rule.pk).delete()
 
 
