@@ -5,8 +5,9 @@ still complete.
 """
 
 import json
-from datetime import UTC, datetime
-from itertools import groupby
+import uuid
+from datetime import UTC, datetime, timedelta
+from itertools import batched, groupby
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -28,16 +29,14 @@ def pack_hits(apps, schema_editor):
     ThresholdHit = apps.get_model("rules", "ThresholdHit")
     ThresholdHitPack = apps.get_model("rules", "ThresholdHitPack")
     hits = ThresholdHit.objects.order_by("key", "timestamp").iterator(chunk_size=5000)
-    packs = []
-    for (rule_id, key), group in groupby(hits, key=lambda hit: (hit.rule_id, hit.key)):
-        group = list(group)
-        for start in range(0, len(group), PACK_SIZE):
-            chunk = group[start : start + PACK_SIZE]
-            packed = [
-                [_micros(hit.timestamp), hit.event_id.hex, _value(hit.value)] for hit in chunk
-            ]
-            packs.append(
-                ThresholdHitPack(
+
+    def packs():
+        for (rule_id, key), group in groupby(hits, key=lambda hit: (hit.rule_id, hit.key)):
+            for chunk in batched(group, PACK_SIZE):
+                packed = [
+                    [_micros(hit.timestamp), hit.event_id.hex, _value(hit.value)] for hit in chunk
+                ]
+                yield ThresholdHitPack(
                     rule_id=rule_id,
                     key=key,
                     first_timestamp=chunk[0].timestamp,
@@ -45,17 +44,16 @@ def pack_hits(apps, schema_editor):
                     hits=json.dumps(packed, separators=(",", ":")),
                     created_at=max(hit.created_at for hit in chunk),
                 )
-            )
-    ThresholdHitPack.objects.bulk_create(packs, batch_size=500)
+
+    # Written as they are made: two days of hits may not fit in memory at once.
+    for chunk in batched(packs(), 100):
+        ThresholdHitPack.objects.bulk_create(chunk)
 
 
 def unpack_hits(apps, schema_editor):
-    import uuid
-    from datetime import timedelta
-
     ThresholdHit = apps.get_model("rules", "ThresholdHit")
     ThresholdHitPack = apps.get_model("rules", "ThresholdHitPack")
-    hits = [
+    hits = (
         ThresholdHit(
             rule_id=pack.rule_id,
             key=pack.key,
@@ -64,10 +62,11 @@ def unpack_hits(apps, schema_editor):
             value=None if value is None else json.dumps(value),
             created_at=pack.created_at,
         )
-        for pack in ThresholdHitPack.objects.iterator(chunk_size=500)
+        for pack in ThresholdHitPack.objects.iterator(chunk_size=100)
         for us, event_id, value in json.loads(pack.hits)
-    ]
-    ThresholdHit.objects.bulk_create(hits, batch_size=500)
+    )
+    for chunk in batched(hits, 5000):
+        ThresholdHit.objects.bulk_create(chunk, batch_size=500)
 
 
 class Migration(migrations.Migration):
