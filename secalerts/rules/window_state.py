@@ -51,6 +51,10 @@ def load_prior_hits(
     if not ranges:
         return {}
     by_key = {group_key(rule_id, group): (rule_id, group) for rule_id, group in ranges}
+    # Per key, as integers: a busy group has a pack per ingest, all compared to these.
+    bounds = {
+        key: (_micros(ranges[ref][0]), _micros(ranges[ref][1])) for key, ref in by_key.items()
+    }
     adapt = bulk_insert.datetime_adapter()
     start = min(low for low, _ in ranges.values())
     end = max(high for _, high in ranges.values())
@@ -65,9 +69,8 @@ def load_prior_hits(
         rows = cursor.fetchall()
     prior: dict[GroupRef, list[detection.Hit]] = defaultdict(list)
     for key, packed in rows:
-        ref = by_key[key]
-        low, high = (_micros(bound) for bound in ranges[ref])
-        prior[ref].extend(
+        low, high = bounds[key]
+        prior[by_key[key]].extend(
             detection.Hit(
                 timestamp=_EPOCH + timedelta(microseconds=us), ref=UUID(hex=id_), value=value
             )
