@@ -4,9 +4,11 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import DataError
+from rest_framework_simplejwt.tokens import AccessToken
 
 from secalerts.alerts.models import Alert
 from secalerts.events import group_commit
@@ -87,6 +89,27 @@ def test_each_request_of_a_group_gets_its_own_answer(
         None,
     ]
     assert Event.objects.count() == 4
+
+
+def test_a_token_verified_once_still_expires_and_its_user_can_still_be_disabled(analyst_user):
+    token = AccessToken.for_user(analyst_user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    header = f"Bearer {token}"
+    colleague = AccessToken.for_user(analyst_user)
+    colleague.set_exp(lifetime=timedelta(minutes=5))
+
+    first = write_group([request(event(), header), request(event(), f"Bearer {colleague}")])
+    while time.time() < token["exp"]:
+        time.sleep(0.05)
+    expired = write_group([request(event(), header)])
+    analyst_user.is_active = False
+    analyst_user.save()
+    disabled = write_group([request(event(), f"Bearer {colleague}")])
+
+    assert [outcome.status for outcome in first] == [201, 201]
+    assert (expired[0].status, expired[0].body["code"]) == (401, "token_not_valid")
+    assert (disabled[0].status, disabled[0].body["code"]) == (401, "user_not_found")
+    assert Event.objects.count() == 2
 
 
 def test_a_request_the_database_refuses_fails_alone(analyst_user, bearer, monkeypatch):
