@@ -12,8 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from secalerts.alerts.models import Alert
-from secalerts.alerts.payloads import alert_payload
+from secalerts.alerts.payloads import alert_payloads
 
 ALERTS_GROUP = "alerts"
 logger = logging.getLogger(__name__)
@@ -29,13 +28,12 @@ def notify_alerts(*, created: Iterable[int] = (), updated: Iterable[int] = ()) -
 
 def _send(kinds: dict[int, str]) -> None:
     try:
-        alerts = Alert.objects.for_listing().filter(pk__in=list(kinds)).order_by("pk")
         messages = []
-        for alert in alerts:
-            body = {"type": kinds[alert.pk], "alert": alert_payload(alert)}
+        for payload in alert_payloads(list(kinds)):
+            body = {"type": kinds[payload["id"]], "alert": payload}
             # Encoded once here, not once per connected client in every consumer.
             text = json.dumps(body, separators=(",", ":"))
-            messages.append({"type": body["type"], "severity": alert.severity, "text": text})
+            messages.append({"type": body["type"], "severity": payload["severity"], "text": text})
         async_to_sync(_publish)(messages)
     except Exception:  # a push must never break the write that already committed
         logger.warning("alert push skipped: channel layer unavailable", exc_info=True)

@@ -165,3 +165,31 @@ async def test_token_of_deactivated_or_deleted_user_closes_with_4401(analyst_use
         "type": "websocket.close",
         "code": CLOSE_UNAUTHENTICATED,
     }
+
+
+async def test_pushed_alerts_are_the_alert_list_items(analyst_user, admin_user, api_client):
+    """Pushes read their alerts in plain SQL (payloads.alert_payloads), the API through
+    the ORM: both give the same item, to the microsecond, on either database."""
+    assigned = await database_sync_to_async(AlertFactory)(
+        group={"source_ip": "203.0.113.9", "user": None, "ports": [22, 2222]},
+        description="Several failures",
+    )
+    ruleless = await database_sync_to_async(AlertFactory)(
+        rule=None, source_ip=None, group={}, severity="low"
+    )
+    communicator, _ = await connect(await token_for(analyst_user))
+
+    await database_sync_to_async(change_alert)(
+        alert_id=assigned.pk, actor=admin_user, assigned_to=admin_user.username
+    )
+    await database_sync_to_async(notify_alerts)(created=[ruleless.pk])
+    pushed = [await communicator.receive_json_from(timeout=3) for _ in range(2)]
+    api_client.force_authenticate(analyst_user)
+    listed = await database_sync_to_async(api_client.get)("/api/alerts/")
+
+    items = {item["id"]: item for item in listed.json()["results"]}
+    assert [message["type"] for message in pushed] == ["alert.updated", "alert.created"]
+    assert [message["alert"] for message in pushed] == [items[assigned.pk], items[ruleless.pk]]
+    assert pushed[0]["alert"]["assigned_to"] == admin_user.username
+    assert pushed[1]["alert"]["rule"] is None
+    await communicator.disconnect()
