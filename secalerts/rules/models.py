@@ -85,6 +85,7 @@ class ThresholdHitPack(models.Model):
     first_timestamp = models.DateTimeField(help_text="Event time of the pack's earliest hit.")
     last_timestamp = models.DateTimeField(help_text="Event time of the pack's latest hit.")
     # JSON [[event time in epoch microseconds, event id hex, distinct value or null], ...]
+    # in event-time order (window_state finds a look-up range's hits by bisection).
     hits = models.TextField()
     created_at = models.DateTimeField()
 

@@ -6,7 +6,9 @@ take turns, so the second sees the first's committed hits.
 """
 
 import json
-from collections import defaultdict
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,10 +53,6 @@ def load_prior_hits(
     if not ranges:
         return {}
     by_key = {group_key(rule_id, group): (rule_id, group) for rule_id, group in ranges}
-    # Per key, as integers: a busy group has a pack per ingest, all compared to these.
-    bounds = {
-        key: (_micros(ranges[ref][0]), _micros(ranges[ref][1])) for key, ref in by_key.items()
-    }
     adapt = bulk_insert.datetime_adapter()
     start = min(low for low, _ in ranges.values())
     end = max(high for _, high in ranges.values())
@@ -62,22 +60,66 @@ def load_prior_hits(
     placeholders = ", ".join(["%s"] * len(by_key))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT key, hits FROM {table} WHERE key IN ({placeholders}) "  # noqa: S608 - names are ours
+            f"SELECT id, key, hits FROM {table} WHERE key IN ({placeholders}) "  # noqa: S608 - names are ours
             "AND last_timestamp >= %s AND first_timestamp <= %s",
             [*by_key, adapt(start), adapt(end)],
         )
         rows = cursor.fetchall()
     prior: dict[GroupRef, list[detection.Hit]] = defaultdict(list)
-    for key, packed in rows:
-        low, high = bounds[key]
-        prior[by_key[key]].extend(
+    bounds: dict[str, tuple[int, int]] = {}
+    with _unpacked.lock:
+        for pack_id, key, packed in rows:
+            if key not in bounds:  # once per key: a busy group has a pack per ingest
+                low, high = ranges[by_key[key]]
+                bounds[key] = (_micros(low), _micros(high))
+            low, high = bounds[key]
+            times, hits = _unpacked.get(pack_id, packed)
+            prior[by_key[key]].extend(hits[bisect_left(times, low) : bisect_right(times, high)])
+    return prior
+
+
+class _UnpackedPacks:
+    """Decoded hits of the packs this process has read, most recently used kept.
+
+    Every ingest reads the whole window of each group it counts: with single events,
+    hundreds of packs, and decoding them (JSON, then a Hit per hit) cost more than all
+    the rest of detection. A pack never changes once stored (pruning deletes it
+    whole), so it is decoded once; the stored text is kept and compared, so a pack id
+    that comes back after a rollback with other hits is decoded afresh.
+    """
+
+    def __init__(self, max_hits: int) -> None:
+        self.lock = threading.Lock()
+        self.max_hits = max_hits
+        self._packs: OrderedDict[int, tuple[str, list[int], list[detection.Hit]]] = OrderedDict()
+        self._hits = 0
+
+    def get(self, pack_id: int, packed: str) -> tuple[list[int], list[detection.Hit]]:
+        """(event times in microseconds, hits), both in event-time order (see store_hits)."""
+        cached = self._packs.get(pack_id)
+        if cached is not None and cached[0] == packed:
+            self._packs.move_to_end(pack_id)
+            return cached[1], cached[2]
+        if cached is not None:
+            del self._packs[pack_id]
+            self._hits -= len(cached[1])
+        decoded = json.loads(packed)
+        times = [us for us, _, _ in decoded]
+        hits = [
             detection.Hit(
                 timestamp=_EPOCH + timedelta(microseconds=us), ref=UUID(hex=id_), value=value
             )
-            for us, id_, value in json.loads(packed)
-            if low <= us <= high
-        )
-    return prior
+            for us, id_, value in decoded
+        ]
+        self._packs[pack_id] = (packed, times, hits)
+        self._hits += len(hits)
+        while self._hits > self.max_hits and len(self._packs) > 1:
+            _, (_, evicted, _) = self._packs.popitem(last=False)
+            self._hits -= len(evicted)
+        return times, hits
+
+
+_unpacked = _UnpackedPacks(max_hits=50_000)
 
 
 def store_hits(

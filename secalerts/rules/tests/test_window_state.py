@@ -13,7 +13,7 @@ from django.utils import timezone
 from secalerts.alerts.models import Alert
 from secalerts.rules.models import Rule, ThresholdHitPack
 from secalerts.rules.services import create_rule
-from secalerts.rules.window_state import prune_hits
+from secalerts.rules.window_state import _UnpackedPacks, prune_hits
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -88,6 +88,29 @@ def test_pruned_hits_no_longer_count(send, settings):
     assert prune_hits(now=timezone.now(), keep_seconds=0) == 0  # nothing left
     send([failure(2)])
     assert not Alert.objects.filter(rule=rule).exists()
+
+
+def pack(*seconds: int) -> str:
+    base = int(START.timestamp()) * 1_000_000
+    return json.dumps([[base + s * 1_000_000, uuid.uuid4().hex, None] for s in seconds])
+
+
+def test_decoded_packs_are_reused_only_while_their_stored_text_is_the_same():
+    packs = _UnpackedPacks(max_hits=5)
+    text = pack(0, 1)
+    _, hits = packs.get(1, text)
+    assert packs.get(1, text)[1] is hits  # decoded once
+    # The same id with other hits (an id reused after a rollback) is decoded afresh.
+    _, other = packs.get(1, pack(0, 1))
+    assert [hit.ref for hit in other] != [hit.ref for hit in hits]
+
+    packs.get(2, pack(3))
+    times, hits = packs.get(3, pack(7, 8, 9))
+
+    assert [hit.timestamp for hit in hits] == [START + timedelta(seconds=s) for s in (7, 8, 9)]
+    assert times == sorted(times)
+    # At most five hits kept: the least recently used pack went.
+    assert list(packs._packs) == [2, 3]
 
 
 @pytest.mark.django_db(transaction=True)
