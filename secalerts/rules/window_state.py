@@ -119,7 +119,7 @@ class _UnpackedPacks:
         return times, hits
 
 
-_unpacked = _UnpackedPacks(max_hits=50_000)
+_unpacked = _UnpackedPacks(max_hits=20_000)
 
 
 def store_hits(
