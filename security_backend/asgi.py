@@ -12,11 +12,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "security_backend.settings")
 django.setup(set_prefix=False)
 
 from secalerts.alerts.routing import websocket_application  # noqa: E402
-from secalerts.core.daphne_tuning import cache_content_type_parsing  # noqa: E402
+from secalerts.core.daphne_tuning import tune_daphne  # noqa: E402
 from secalerts.core.sync_handler import SyncChainASGIHandler  # noqa: E402
 from secalerts.events.direct_ingest import DirectIngestApp  # noqa: E402
 
-cache_content_type_parsing()
+tune_daphne()
 django_http = SyncChainASGIHandler()
 
 application = ProtocolTypeRouter(

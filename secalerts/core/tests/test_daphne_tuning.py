@@ -1,10 +1,11 @@
+from daphne.http_protocol import HTTPFactory
 from twisted.web import http
 
-from secalerts.core.daphne_tuning import CONTENT_TYPES_CACHED, cache_content_type_parsing
+from secalerts.core.daphne_tuning import CONTENT_TYPES_CACHED, tune_daphne
 
 
 def test_memoised_content_type_parsing_gives_twisteds_answers():
-    cache_content_type_parsing()
+    tune_daphne()
     parse = http._parseContentType
     original = parse.__wrapped__
     samples = [
@@ -21,8 +22,21 @@ def test_memoised_content_type_parsing_gives_twisteds_answers():
         assert parse(sample) == original(sample)
     assert parse.cache_info().hits >= len(samples)
 
-    cache_content_type_parsing()  # a second call does not wrap the cache again
+    tune_daphne()  # a second call does not wrap the cache again
     assert http._parseContentType is parse
     for number in range(2 * CONTENT_TYPES_CACHED):
         parse(f"text/x-{number}".encode())
     assert parse.cache_info().currsize == CONTENT_TYPES_CACHED
+
+
+def test_twisted_formats_no_request_log_line_that_daphne_would_discard():
+    tune_daphne()
+    factory = object.__new__(HTTPFactory)
+    written = []
+    factory._logFile = type("File", (), {"write": staticmethod(written.append)})()
+    factory._logFormatter = lambda *args: "a formatted line"
+    factory._logDateTime = "-"
+
+    factory.log(None)
+
+    assert written == []
