@@ -31,20 +31,12 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db import (
-    DataError,
-    InterfaceError,
-    OperationalError,
-    close_old_connections,
-    connection,
-)
+from django.db import DataError, InterfaceError, OperationalError, close_old_connections
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from secalerts.accounts.roles import GROUP_NAMES
+from secalerts.accounts.roles import roles_of_active_users
 from secalerts.core.api import DATABASE_UNAVAILABLE
 from secalerts.core.errors import DomainError
 from secalerts.events.endpoint import answer, read_body
@@ -54,7 +46,6 @@ from secalerts.events.services import ingest_events
 GROUP_MAX_BYTES = 256 * 1024
 
 logger = logging.getLogger("secalerts.request")
-_ROLE_GROUPS = frozenset(GROUP_NAMES.values())
 _CHALLENGE = [(b"www-authenticate", b'Bearer realm="api"')]
 
 
@@ -290,43 +281,18 @@ def _verified_access_token(raw: str) -> tuple[int, float]:
 
 def _refused_users(user_ids: set[int]) -> dict[int, Outcome]:
     """One query for the group: users gone or inactive (401) or without a role (403)."""
-    if not user_ids:
-        return {}
-    allowed, found = set(), set()
-    for pk, superuser, group in _active_users_roles(user_ids):
-        found.add(pk)
-        if superuser or group in _ROLE_GROUPS:
-            allowed.add(pk)
+    roles = roles_of_active_users(user_ids)
     refused = {}
-    for user_id in user_ids - allowed:
-        if user_id not in found:
+    for user_id in user_ids:
+        if user_id not in roles:
             refused[user_id] = error_outcome(
                 401, "User not found or inactive.", "user_not_found", headers=_CHALLENGE
             )
-        else:
+        elif not roles[user_id]:
             refused[user_id] = error_outcome(
                 403, "You do not have permission to perform this action.", "permission_denied"
             )
     return refused
-
-
-def _active_users_roles(user_ids: set[int]) -> list[tuple[int, bool, str | None]]:
-    """(id, is_superuser, group name) rows of these users that are active. Plain SQL: on
-    a group of single events the ORM's query building cost more than the query."""
-    q = connection.ops.quote_name
-    users = get_user_model()._meta
-    member = get_user_model().groups.through._meta
-    user_id = f"u.{q(users.pk.column)}"
-    member_user, member_group = (q(member.get_field(name).column) for name in ("user", "group"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {user_id}, u.is_superuser, g.name FROM {q(users.db_table)} u "  # noqa: S608 - names are ours
-            f"LEFT JOIN {q(member.db_table)} m ON m.{member_user} = {user_id} "
-            f"LEFT JOIN {q(Group._meta.db_table)} g ON g.id = m.{member_group} "
-            f"WHERE {user_id} IN ({', '.join(['%s'] * len(user_ids))}) AND u.is_active",
-            list(user_ids),
-        )
-        return [(pk, bool(superuser), name) for pk, superuser, name in cursor.fetchall()]
 
 
 def _domain_outcome(error: DomainError) -> Outcome:

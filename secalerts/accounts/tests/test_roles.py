@@ -1,0 +1,28 @@
+"""Roles of many users at once (the ingest path) agree with roles_of, user by user."""
+
+from django.contrib.auth.models import Group
+
+from secalerts.accounts.roles import Role, roles_of, roles_of_active_users
+
+
+def test_roles_of_active_users_agrees_with_roles_of(make_user, django_user_model):
+    admin = make_user("admin-1", Role.ADMIN)
+    analyst = make_user("analyst-1", Role.ANALYST)
+    analyst.groups.add(Group.objects.create(name="Auditors"))  # not a role
+    both = make_user("both-1", Role.ANALYST)
+    both.groups.add(Group.objects.get(name="Admin"))
+    superuser = django_user_model.objects.create_superuser("root-1", password="x" * 20)
+    norole = make_user("norole-1")
+    inactive = make_user("inactive-1", Role.ADMIN)
+    inactive.is_active = False
+    inactive.save()
+    users = [admin, analyst, both, superuser, norole, inactive]
+
+    found = roles_of_active_users([user.pk for user in users] + [999_999])
+
+    expected = {user.pk: roles_of(user) for user in users if user.is_active}
+    assert found == expected
+    assert found[both.pk] == {Role.ADMIN, Role.ANALYST}
+    assert found[superuser.pk] == {Role.ADMIN}
+    assert found[norole.pk] == frozenset()
+    assert roles_of_active_users([]) == {}
