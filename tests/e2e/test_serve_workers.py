@@ -36,6 +36,13 @@ def wait_for_workers(pid: int, count: int, timeout: float = 20) -> list[int]:
     raise AssertionError(f"expected {count} workers, found {workers_of(pid)}")
 
 
+def listening_sockets(port: int) -> list[str]:
+    """Inodes of the sockets listening on 127.0.0.1:port (hex in /proc/net/tcp)."""
+    wanted = f"0100007F:{port:04X}"
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return [f[9] for f in map(str.split, lines) if f[1] == wanted and f[3] == "0A"]
+
+
 def health(port: int) -> int:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
         return response.status
@@ -59,14 +66,28 @@ def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
     try:
         e2e.wait_for_port(port, server)
         first, second = wait_for_workers(server.pid, 2)
+        # A socket each: sharing one, the first worker to wake took a whole burst.
+        assert len(listening_sockets(port)) == 2
         assert [health(port) for _ in range(20)] == [200] * 20
+        refused = subprocess.run(
+            [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode != 0
+        assert f"Cannot listen on 127.0.0.1:{port}" in refused.stderr
 
         os.kill(first, signal.SIGKILL)
         time.sleep(0.5)
-        statuses = [health(port) for _ in range(20)]  # the survivor serves meanwhile
+        # Answered meanwhile: by the survivor, or by the replacement on the dead one's socket.
+        statuses = [health(port) for _ in range(20)]
         replaced = wait_for_workers(server.pid, 2)
 
         assert statuses == [200] * 20
+        assert len(listening_sockets(port)) == 2
         assert second in replaced
         assert first not in replaced
         server.send_signal(signal.SIGTERM)

@@ -1,9 +1,9 @@
-"""`manage.py serve --workers N`: several Daphne processes sharing one listening socket.
+"""`manage.py serve --workers N`: several Daphne processes behind one port.
 
-One Daphne process runs Python on one core. This command binds the socket once and
-starts N Daphne workers on it (`daphne --fd`), so the kernel spreads connections
-over them, as gunicorn's workers do. Several workers need REDIS_URL: the channel
-layer and the login throttle counters must be shared between them.
+One Daphne process runs Python on one core. This command binds a listening socket
+per worker on the port (see `_listeners`) and starts a Daphne worker on each
+(`daphne --fd`), so the kernel spreads connections over them. Several workers need
+REDIS_URL: the channel layer and the login throttle counters must be shared.
 """
 
 import os
@@ -37,18 +37,10 @@ class Command(BaseCommand):
                 "Several workers need REDIS_URL: without it each worker would have its own "
                 "channel layer and login throttle counters."
             )
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        listener = socket.socket(family, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((host, port))
-        except OSError as error:
-            listener.close()
-            raise CommandError(f"Cannot listen on {host}:{port}: {error}") from error
-        listener.listen(1024)
-        listener.set_inheritable(True)
+        listeners = _listeners(host, port, workers)
+        port = listeners[0].getsockname()[1]
         self.stdout.write(f"Serving on {host}:{port} with {workers} Daphne worker(s)")
-        processes = [self._start(listener) for _ in range(workers)]
+        processes = [self._start(listener) for listener in listeners]
         stopping = False
 
         def stop(signum: int, frame: object) -> None:
@@ -61,10 +53,10 @@ class Command(BaseCommand):
             while not stopping:
                 for index, process in enumerate(processes):
                     if process.poll() is not None and not stopping:
-                        # A crashed worker is replaced; the others keep serving meanwhile.
+                        # A crashed worker is replaced on its socket; the others keep serving.
                         self.stderr.write(f"worker {process.pid} exited ({process.returncode})")
                         time.sleep(RESTART_DELAY_SECONDS)
-                        processes[index] = self._start(listener)
+                        processes[index] = self._start(listeners[index])
                 time.sleep(0.2)
         finally:
             for process in processes:
@@ -75,7 +67,8 @@ class Command(BaseCommand):
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
-            listener.close()
+            for listener in listeners:
+                listener.close()
 
     def _start(self, listener: socket.socket) -> subprocess.Popen[bytes]:
         daphne = os.path.join(os.path.dirname(sys.executable), "daphne")
@@ -83,3 +76,37 @@ class Command(BaseCommand):
             [daphne, "--fd", str(listener.fileno()), APPLICATION],
             pass_fds=[listener.fileno()],
         )
+
+
+def _listeners(host: str, port: int, count: int) -> list[socket.socket]:
+    """One listening socket per worker on one port (SO_REUSEPORT): the kernel spreads
+    new connections over them. Sharing one socket instead, the first worker to wake
+    accepted every connection waiting (Twisted takes up to 100 at once), so 4
+    shippers connecting together all went to one worker while the others idled.
+    The sockets stay open here while workers come and go: connections waiting on a
+    dead worker's socket are taken by its replacement, not refused."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Sockets with SO_REUSEPORT share a port with any other such socket of this
+        # user: a plain bind first, so a port already served is refused as before.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CommandError(f"Cannot listen on {host}:{port}: {error}") from error
+        port = probe.getsockname()[1]
+    listeners: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            listener = socket.socket(family, socket.SOCK_STREAM)
+            listeners.append(listener)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            listener.bind((host, port))
+            listener.listen(1024)
+            listener.set_inheritable(True)
+    except OSError as error:
+        for listener in listeners:
+            listener.close()
+        raise CommandError(f"Cannot listen on {host}:{port}: {error}") from error
+    return listeners
