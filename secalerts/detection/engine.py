@@ -36,6 +36,8 @@ class CompiledRule:
     distinct_getter: Getter | None = field(repr=False)
     # Event types the condition requires (a top-level eq/in on event_type), to skip the rest.
     event_types: frozenset[str] | None = None
+    # The condition less that event-type leaf: for events of those types (see select).
+    typed_predicate: Predicate | None = field(default=None, repr=False)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         return self.predicate(event)
@@ -79,6 +81,14 @@ def compile_rule(
 ) -> CompiledRule:
     """Raises RuleSyntaxError naming the path of the bad node."""
     predicate = compile_condition(condition, path)
+    event_types, rest = _split_event_type(condition)
+    typed_predicate = (
+        predicate
+        if event_types is None
+        else _always
+        if rest is None
+        else compile_condition(rest, path)  # a part of a condition that compiled
+    )
     if isinstance(group_by, str) or not isinstance(group_by, Sequence):
         raise RuleSyntaxError("group_by", "must be a list of field names")
     if len(group_by) > MAX_GROUP_BY:
@@ -98,23 +108,46 @@ def compile_rule(
         predicate=predicate,
         group_getters=getters,
         distinct_getter=distinct,
-        event_types=_required_event_types(condition),
+        event_types=event_types,
+        typed_predicate=typed_predicate,
     )
 
 
-def _required_event_types(condition: object) -> frozenset[str] | None:
-    leaves = condition.get("all", [condition]) if isinstance(condition, dict) else []
-    for leaf in leaves:
+def _always(event: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _split_event_type(condition: object) -> tuple[frozenset[str] | None, object]:
+    """(event types a top-level event_type eq/in requires, the condition without that
+    leaf), or (None, condition). An event the index hands a rule has one of those types,
+    so the leaf would only say yes again. A list with a non-string could match events
+    whose event_type is not a string, which the index leaves out: not split."""
+    if not isinstance(condition, dict):
+        return None, condition
+    leaves = condition.get("all", [condition])
+    if not isinstance(leaves, list):
+        return None, condition
+    for position, leaf in enumerate(leaves):
         if (
-            isinstance(leaf, dict)
-            and leaf.get("field") == "event_type"
-            and not leaf.get("ignore_case", False)
+            not isinstance(leaf, dict)
+            or leaf.get("field") != "event_type"
+            or leaf.get("ignore_case", False)
         ):
-            if leaf.get("op") == "eq" and isinstance(leaf.get("value"), str):
-                return frozenset([leaf["value"]])
-            if leaf.get("op") == "in" and isinstance(leaf.get("value"), list):
-                return frozenset(v for v in leaf["value"] if isinstance(v, str))
-    return None
+            continue
+        value = leaf.get("value")
+        if leaf.get("op") == "eq" and isinstance(value, str):
+            types = frozenset([value])
+        elif (
+            leaf.get("op") == "in"
+            and isinstance(value, list)
+            and all(isinstance(v, str) for v in value)
+        ):
+            types = frozenset(value)
+        else:
+            continue
+        rest = leaves[:position] + leaves[position + 1 :]
+        return types, {"all": rest} if rest else None
+    return None, condition
 
 
 def normalize(value: Any) -> Any:
@@ -172,11 +205,17 @@ def select(
         if isinstance(event_type, str):  # a rule's event_type eq/in only matches strings
             by_type[event_type].append(position)
     matched: dict[int, tuple[CompiledRule, list[int]]] = {}
-    work = [(rule, range(len(events))) for rule in index.untyped]
-    work += [(rule, found) for t, found in by_type.items() for rule in index.by_type.get(t, ())]
-    for rule, candidates in work:
-        predicate = rule.predicate
-        hits = [i for i in candidates if predicate(events[i])]
+    work = [(rule, rule.predicate, range(len(events))) for rule in index.untyped]
+    work += [
+        (rule, rule.typed_predicate or rule.predicate, found)
+        for t, found in by_type.items()
+        for rule in index.by_type.get(t, ())
+    ]
+    for rule, predicate, candidates in work:
+        if predicate is _always:
+            hits = list(candidates)
+        else:
+            hits = [i for i in candidates if predicate(events[i])]
         if hits:
             entry = matched.setdefault(id(rule), (rule, []))
             entry[1].extend(hits)

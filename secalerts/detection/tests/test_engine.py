@@ -103,3 +103,46 @@ def test_group_and_distinct_values_are_json_safe():
     ]
     assert normalized[5:] == values[5:]
     json.dumps(normalized)
+
+
+TYPED_RULES = [
+    compile_rule({"field": "event_type", "op": "eq", "value": "a"}, rule_id="eq-only"),
+    compile_rule({"all": [{"field": "event_type", "op": "in", "value": ["a", "b", 1]},
+                          {"field": "username", "op": "startswith", "value": "r"}]}, rule_id="in"),
+    compile_rule({"all": [{"field": "username", "op": "exists", "value": True},
+                          {"field": "event_type", "op": "eq", "value": "b"},
+                          {"field": "severity", "op": "ne", "value": "low"}]}, rule_id="eq-second"),
+    compile_rule({"all": [{"field": "event_type", "op": "eq", "value": "A", "ignore_case": True},
+                          {"field": "severity", "op": "eq", "value": "high"}]}, rule_id="folded"),
+    compile_rule({"any": [{"field": "event_type", "op": "eq", "value": "a"},
+                          {"field": "severity", "op": "eq", "value": "low"}]}, rule_id="any"),
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "event_type": st.sampled_from(["a", "b", "A", "c", 1, None, ["a"]]),
+                "username": st.sampled_from(["root", "alice", 3]),
+                "severity": st.sampled_from(["low", "high"]),
+            },
+        ),
+        max_size=8,
+    )
+)
+def test_indexed_rules_match_exactly_what_their_whole_condition_matches(events):
+    """The index decides a rule's event-type leaf, so that leaf is not evaluated again."""
+    for index, event in enumerate(events):
+        event.update(id=index, timestamp=T0)
+
+    found = {(m.rule_id, m.event_indexes) for m in select(events, TYPED_RULES).matches}
+
+    assert found == {
+        (rule.rule_id, (index,))
+        for rule in TYPED_RULES
+        for index, event in enumerate(events)
+        if rule.matches(event)
+    }
