@@ -4,6 +4,7 @@ Every batch reads the one-row version stamp (one cheap query), so a rule created
 changed or disabled in any process takes effect on the next batch everywhere.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -43,6 +44,15 @@ class RuleSet:
 
 def group_key(rule_id: object, group: tuple[object, ...]) -> str:
     """Stable hash of a rule and its group values: the dedup and threshold key."""
+    group = tuple(group)
+    # The types are part of the memo's key: 1, 1.0 and True are equal, their JSON is not.
+    return _hashed_group(rule_id, group, type(rule_id), tuple(map(type, group)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _hashed_group(rule_id: object, group: tuple[object, ...], *types: object) -> str:
+    """Remembered: a batch asks for the same few groups' keys again and again (each
+    match, the window state, the alerts), and a busy group recurs in every batch."""
     text = json.dumps([rule_id, list(group)], sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
