@@ -79,7 +79,10 @@ def find_clusters(threshold: Threshold, new: Sequence[Hit], prior: Iterable[Hit]
     new_refs = {hit.ref for hit in new}
     entries = [(hit, position) for position, hit in enumerate(new)]
     entries += [(hit, -1) for hit in prior if hit.ref not in new_refs]
-    entries.sort(key=lambda entry: (entry[0].timestamp, str(entry[0].ref)))
+    try:  # ties in time broken by the ref, so arrival order never changes the answer
+        entries.sort(key=lambda entry: (entry[0].timestamp, entry[0].ref))
+    except TypeError:  # refs of several types (engine callers other than ingest)
+        entries.sort(key=lambda entry: (entry[0].timestamp, str(entry[0].ref)))
     size = len(entries)
     if size < threshold.count:
         return []

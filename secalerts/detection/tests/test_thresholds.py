@@ -134,3 +134,17 @@ def test_any_order_and_any_split_link_the_same_events(
     split = [shuffled[i : i + size] for i in range(0, len(shuffled), size)]
 
     assert run_batches(split, rules) == run_batches([events], rules)
+
+
+def test_refs_of_several_types_at_one_moment_are_ordered_whatever_their_arrival():
+    """Ingest refs are all UUIDs; other callers may mix ids that do not compare."""
+    mixed = [event(1, 0, id=1), event(2, 0, id="b"), event(3, 0, id=2.5), event(4, 90, id="a")]
+    counting = rule(count=3, window=60)
+
+    def alerted(events):
+        selection = select(events, [counting])
+        found = threshold_matches(selection, [counting], {})
+        return [{events[i]["id"] for i in match.event_indexes} for match in found]
+
+    for order in (mixed, mixed[::-1], mixed[2:] + mixed[:2]):
+        assert alerted(order) == [{1, "b", 2.5}]
