@@ -1,6 +1,7 @@
 """Hot-path alert reads and writes in plain SQL: on the ingest path the ORM's per-query
 and per-row work (a CASE per row in bulk_update) costs more than the database does."""
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -10,6 +11,95 @@ from django.db import connection
 
 from secalerts.alerts.models import OPEN_STATUSES, Alert, AlertEvent
 from secalerts.core import bulk_insert
+
+# Every column of a new alert but its id. The ORM's bulk_create prepared each value
+# through its field, and on PostgreSQL the driver then quoted each of the statement's
+# hundreds of parameters into it: 2.4 ms for a batch's ~40 new alerts.
+_NEW_ALERT_COLUMNS = (
+    "title",
+    "description",
+    "severity",
+    "severity_rank",
+    "status",
+    "rule_id",
+    "group",
+    "group_key",
+    "source_ip",
+    "event_count",
+    "first_seen",
+    "last_seen",
+    "assigned_to_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def insert_alerts(alerts: Sequence[Alert]) -> None:
+    """Insert new alerts and set their ids."""
+    if not alerts:
+        return
+    adapt = bulk_insert.datetime_adapter()
+    rows = [
+        (
+            alert.title,
+            alert.description,
+            alert.severity,
+            alert.severity_rank,
+            alert.status,
+            alert.rule_id,
+            json.dumps(alert.group),
+            alert.group_key,
+            alert.source_ip,
+            alert.event_count,
+            adapt(alert.first_seen),
+            adapt(alert.last_seen),
+            alert.assigned_to_id,
+            adapt(alert.created_at),
+            adapt(alert.updated_at),
+        )
+        for alert in alerts
+    ]
+    table = Alert._meta.db_table
+    if connection.vendor == "postgresql":
+        # Ids drawn first, then the rows copied: no reliance on the order of RETURNING
+        # rows, and no statement with hundreds of parameters for the driver to quote.
+        # COPY even for a few rows: 40 alerts took 2.0 ms against 3.3 by executemany.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(alerts)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+        bulk_insert.copy_rows(
+            table,
+            ("id", *_NEW_ALERT_COLUMNS),
+            [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+        )
+    else:
+        ids = _insert_returning_ids(table, rows)
+    for alert, pk in zip(alerts, ids, strict=True):
+        alert.pk = pk
+        alert._state.adding = False
+
+
+def _insert_returning_ids(table: str, rows: list[tuple[Any, ...]]) -> list[int]:
+    """SQLite: a multi-row INSERT .. RETURNING; its rows come back in VALUES order, as
+    Django's bulk_create relies on too (one writer at a time holds the database)."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in _NEW_ALERT_COLUMNS)
+    placeholder = "(" + ", ".join(["%s"] * len(_NEW_ALERT_COLUMNS)) + ")"
+    per_statement = bulk_insert.PARAMETERS_PER_STATEMENT // len(_NEW_ALERT_COLUMNS)
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) "  # noqa: S608
+                f"VALUES {', '.join([placeholder] * len(chunk))} RETURNING id",
+                [value for row in chunk for value in row],
+            )
+            ids += [pk for (pk,) in cursor.fetchall()]
+    return ids
 
 
 def update_alert_counters(alerts: Sequence[Alert]) -> None:

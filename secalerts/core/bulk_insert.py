@@ -55,7 +55,7 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None
     if not rows:
         return
     if _use_copy(rows):
-        _copy(table, columns, rows)
+        copy_rows(table, columns, rows)
         return
     quote = connection.ops.quote_name
     names = ", ".join(quote(name) for name in columns)
@@ -105,7 +105,7 @@ def insert_new_rows(
                 f"AS SELECT {names} FROM {quote(table)} WITH NO DATA"
             )
             cursor.execute(f"DELETE FROM {staging}")  # noqa: S608
-            _copy(f"staging_{table}", columns, unique)
+            copy_rows(f"staging_{table}", columns, unique)
             cursor.execute(
                 f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {staging} {on_conflict}"  # noqa: S608
             )
@@ -129,7 +129,7 @@ def _copy_if_all_new(table: str, columns: Sequence[str], rows: Sequence[Row]) ->
     A concurrent transaction's uncommitted row makes this wait for it, as an INSERT would."""
     try:
         with transaction.atomic():
-            _copy(table, columns, rows)
+            copy_rows(table, columns, rows)
     except IntegrityError:
         return False
     return True
@@ -139,7 +139,8 @@ def _use_copy(rows: Sequence[Row]) -> bool:
     return connection.vendor == "postgresql" and len(rows) >= MIN_COPY_ROWS
 
 
-def _copy(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """PostgreSQL only: COPY rows that cannot conflict, however few."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(name) for name in columns)
     # The driver's own cursor, so its errors are turned into Django's here.

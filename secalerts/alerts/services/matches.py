@@ -156,7 +156,7 @@ def _write(pendings: list[_Pending]) -> RecordResult:
     existing = [p for p in pendings if p.alert.pk is not None]
     for pending in new:  # nothing is linked to a new alert yet: every id counts
         pending.alert.event_count = len(pending.new_event_ids | pending.prior_event_ids)
-    Alert.objects.bulk_create([p.alert for p in new], batch_size=500)
+    bulk_sql.insert_alerts([p.alert for p in new])
 
     # Nothing is linked to this batch's events or to a new alert yet; prior hits may be
     # linked to an existing alert already: count the links the database actually added.

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from secalerts.alerts.models import Alert
 from secalerts.events.models import Event
+from secalerts.rules.services import create_rule
 
 URL = "/api/events/"
 
@@ -111,6 +112,28 @@ def test_retried_batch_counts_duplicates_and_does_not_rerun_rules(post):
     assert again.json() == {"accepted": 0, "duplicates": 6, "alerts": []}
     assert Event.objects.count() == 6
     assert Alert.objects.get().event_count == 6
+
+
+def test_each_new_alert_of_a_batch_gets_its_own_events(post):
+    """Alerts are written in bulk and their ids handed back: each id must be its own row's."""
+    create_rule(name="Per host", severity="medium", group_by=["source"],
+                condition={"field": "event_type", "op": "eq", "value": "proc.start"})  # fmt: skip
+    batch = [
+        event(event_type="proc.start", source=f"host-{n}", timestamp=f"2026-01-01T00:00:0{k}Z")
+        for n in range(6)
+        for k in range(n + 1)
+    ]
+
+    body = post(batch[::-1]).json()
+
+    alerts = Alert.objects.filter(pk__in=body["alerts"])
+    assert len(alerts) == 6
+    for alert in alerts:
+        host = alert.group["source"]
+        linked = Event.objects.filter(alerts=alert)
+        assert {e.source for e in linked} == {host}
+        assert alert.event_count == len(linked) == int(host.removeprefix("host-")) + 1
+        assert alert.title == f"Per host: {host}"
 
 
 def test_same_id_twice_in_one_batch_is_stored_once(post):
