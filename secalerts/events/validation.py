@@ -131,7 +131,7 @@ def _normalize(item: EventIn, now: datetime) -> tuple[dict[str, Any], ItemErrors
         errors["data"] = [f"Must be at most {MAX_DATA_BYTES} bytes as JSON."]
     elif b"\\u0000" in data_json:
         errors["data"] = ["NUL characters are not allowed."]
-    elif _too_deep(data.values(), MAX_DATA_DEPTH - 1):
+    elif _may_be_too_deep(data_json) and _too_deep(data.values(), MAX_DATA_DEPTH - 1):
         errors["data"] = [f"Must nest at most {MAX_DATA_DEPTH} levels deep."]
     timestamp = item.timestamp
     if timestamp is None:
@@ -178,6 +178,12 @@ def _canonical_ip(value: str) -> str | None:
         return str(ipaddress.ip_address(value))
     except ValueError:
         return None
+
+
+def _may_be_too_deep(data_json: bytes) -> bool:
+    """Nesting deeper than the limit takes more brackets than the limit: counting them
+    (in C) clears almost every event without the walk below."""
+    return data_json.count(b"{") + data_json.count(b"[") > MAX_DATA_DEPTH
 
 
 def _too_deep(values: Iterable[Any], budget: int) -> bool:

@@ -210,14 +210,19 @@ def test_invalid_single_event_gets_400_naming_the_field(post, body, field):
     assert Event.objects.count() == 0
 
 
-def test_deeply_nested_data_is_rejected(post):
-    data: dict = {}
-    node = data
-    for _ in range(40):
-        node["a"] = {}
-        node = node["a"]
+def nested(levels: int) -> dict:
+    """`data` nesting objects and lists `levels` deep, itself the first level."""
+    inner: object = {}
+    for level in range(levels - 1, 0, -1):
+        inner = {"a": inner} if level % 2 else [inner]
+    return inner  # type: ignore[return-value]
 
-    response = post(event(data=data))
+
+def test_data_nesting_is_limited_to_32_levels(post):
+    assert post(event(data=nested(32))).status_code == 201
+    assert post(event(data={"k": "[[[[{{{{" * 10, "l": [[[1]]]})).status_code == 201
+
+    response = post(event(data=nested(33)))
 
     assert response.status_code == 400
     assert "data" in response.json()["errors"]
