@@ -83,7 +83,10 @@ def insert_new_rows(
     first: dict[tuple[object, ...], Row] = {}
     for row in rows:
         first.setdefault(tuple(row[i] for i in positions), row)
-    unique = list(first.values())
+    # In key order: two transactions inserting some of the same keys then wait on each
+    # other in one direction only. In batch order, a retry racing its original with
+    # the items reordered deadlocked on the primary key (PostgreSQL aborts one).
+    unique = [first[key] for key in sorted(first)]
     if not unique:
         return []
     quote = connection.ops.quote_name
