@@ -15,6 +15,13 @@ took (what writing the latecomers separately would cost them). Like PostgreSQL's
 commit_delay, which applies only when other transactions are active, it never
 delays a request that comes alone.
 
+On PostgreSQL a group that is full on its own (a large batch) does not wait while
+another group is being written: it goes to a second writer, on its own connection.
+One writer alternates between computing and waiting on the database, which
+meanwhile computes too, so the two took turns (server 31 ms, database 32 ms, 62 ms
+a batch of 1000); written side by side they overlap, and the advisory group locks
+keep them as correct as two worker processes. SQLite admits one writer at a time.
+
 Each request keeps its own answer: its own authentication, validation errors,
 `accepted`/`duplicates` and the alerts its own events raised or updated. When a
 group's transaction fails for any reason but an unavailable database, each request
@@ -25,7 +32,8 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,10 +76,18 @@ def error_outcome(status: int, detail: str, code: str, **extra: Any) -> Outcome:
 
 
 class GroupCommitter:
-    """Queues requests on the event loop; one writer thread writes them group by group."""
+    """Queues requests on the event loop; one writer thread writes them group by group,
+    and on PostgreSQL a spare writer takes a full group while the first one writes."""
 
     def __init__(self) -> None:
         self._write = sync_to_async(write_group)
+        self._spares = settings.EVENTS_SPARE_WRITERS
+        if self._spares:
+            self._write_spare = sync_to_async(
+                write_group, thread_sensitive=False, executor=_spare_threads(self._spares)
+            )
+        self._writing = False  # the first writer is writing a group
+        self._spare_tasks: set[asyncio.Task[None]] = set()
         self._waiting: list[tuple[Request, asyncio.Future[Outcome]]] = []
         self._waiting_bytes = 0
         self._writer: asyncio.Task[None] | None = None
@@ -86,7 +102,37 @@ class GroupCommitter:
         self._arrived.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_waiting())
+        elif self._writing and self._spares and self._group_full():
+            self._spares -= 1
+            task = asyncio.create_task(self._write_on_spare(self._take_group()))
+            self._spare_tasks.add(task)  # held until done: the loop keeps weak references
+            task.add_done_callback(self._spare_tasks.discard)
         return await future
+
+    async def _write_on_spare(self, group: list[tuple[Request, asyncio.Future[Outcome]]]) -> None:
+        try:
+            await self._settle(group, self._write_spare)
+        finally:
+            self._spares += 1
+
+    async def _settle(
+        self,
+        group: list[tuple[Request, asyncio.Future[Outcome]]],
+        write: Callable[[list[Request]], Awaitable[list[Outcome]]],
+    ) -> None:
+        """Write a group and answer its requests."""
+        try:
+            outcomes = await write([request for request, _ in group])
+        except BaseException as error:  # write_group answers everything; a bug
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for (_, future), outcome in zip(group, outcomes, strict=True):
+            if not future.done():  # done: the client went away meanwhile
+                future.set_result(outcome)
 
     async def _write_waiting(self) -> None:
         loop = asyncio.get_running_loop()
@@ -97,18 +143,11 @@ class GroupCommitter:
                     break
                 group = self._take_group()
                 started = loop.time()
+                self._writing = True
                 try:
-                    outcomes = await self._write([request for request, _ in group])
-                except BaseException as error:  # write_group answers everything; a bug
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(error)
-                    if not isinstance(error, Exception):
-                        raise
-                    continue
-                for (_, future), outcome in zip(group, outcomes, strict=True):
-                    if not future.done():  # done: the client went away meanwhile
-                        future.set_result(outcome)
+                    await self._settle(group, self._write)
+                finally:
+                    self._writing = False
                 self._last_write = loop.time() - started
                 self._expect_after(group)
         finally:
@@ -151,6 +190,12 @@ class GroupCommitter:
         group, self._waiting = self._waiting[:count], self._waiting[count:]
         self._waiting_bytes -= sum(len(request.body) for request, _ in group)
         return group
+
+
+@functools.cache
+def _spare_threads(count: int) -> ThreadPoolExecutor:
+    """The process's spare writer threads, each keeping its own database connection."""
+    return ThreadPoolExecutor(max_workers=count, thread_name_prefix="ingest-writer")
 
 
 def write_group(requests: Sequence[Request]) -> list[Outcome]:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -254,3 +255,62 @@ def test_no_waiting_for_company_when_those_waiting_fill_a_group(monkeypatch):
     assert [size for size, _ in writer.groups] == [2, 2, 1]
     (_, first), (_, second), _ = writer.groups
     assert second - first < SlowWriter.WRITE_SECONDS * 1.8  # waiting: 2x at least
+
+
+@pytest.mark.parametrize(("spares", "overlap"), [(1, True), (0, False)])
+def test_a_full_group_goes_to_a_spare_writer_while_one_is_written(
+    spares, overlap, monkeypatch, settings
+):
+    settings.EVENTS_SPARE_WRITERS = spares
+    monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 1000)
+    writer = SlowWriter()
+    monkeypatch.setattr(group_commit, "write_group", writer)
+    big = request(b"x" * 1200, None)
+
+    async def run():
+        committer = GroupCommitter()
+        first = asyncio.ensure_future(committer.submit(big))
+        await asyncio.sleep(SlowWriter.WRITE_SECONDS / 4)  # while it is written
+        await asyncio.gather(first, committer.submit(big))
+
+    asyncio.run(run())
+
+    (_, first), (_, second) = writer.groups
+    assert (second - first < SlowWriter.WRITE_SECONDS) is overlap
+
+
+@pytest.mark.requires_postgres
+def test_batches_written_side_by_side_count_one_window_together(
+    analyst_user, bearer, three_failures_rule, monkeypatch, settings
+):
+    """Real concurrent transactions of one process: the group lock orders them."""
+    settings.EVENTS_SPARE_WRITERS = 1
+    monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 100)
+    threads = []
+
+    def write_and_note(requests):
+        threads.append(threading.current_thread().name)
+        if len(threads) == 1:
+            time.sleep(0.3)  # still writing when the second batch arrives
+        return write_group(requests)
+
+    monkeypatch.setattr(group_commit, "write_group", write_and_note)
+    analyst = bearer(analyst_user)
+    halves = [
+        [event(timestamp=f"2026-03-01T10:00:0{second}Z") for second in range(start, 6, 2)]
+        for start in (0, 1)
+    ]
+
+    async def run():
+        committer = GroupCommitter()
+        first = asyncio.ensure_future(committer.submit(request(halves[0], analyst)))
+        await asyncio.sleep(0.1)
+        return await asyncio.gather(first, committer.submit(request(halves[1], analyst)))
+
+    outcomes = asyncio.run(run())
+
+    assert len(set(threads)) == 2
+    alert = Alert.objects.get()
+    assert alert.event_count == 6
+    assert [outcome.status for outcome in outcomes] == [201, 201]
+    assert any(outcome.body["alerts"] == [alert.pk] for outcome in outcomes)

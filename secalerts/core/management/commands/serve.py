@@ -40,7 +40,13 @@ class Command(BaseCommand):
         listeners = _listeners(host, port, workers)
         port = listeners[0].getsockname()[1]
         self.stdout.write(f"Serving on {host}:{port} with {workers} Daphne worker(s)")
-        processes = [self._start(listener) for listener in listeners]
+        env = dict(os.environ)
+        if workers > 1:
+            # A spare ingest writer overlaps one process's computing with the database's
+            # (events.group_commit); with a worker per core the other workers do that, and
+            # spares only added contention: 2 workers, batches 25.4-25.8k -> 21.5-23.8k ev/s.
+            env.setdefault("EVENTS_SPARE_WRITERS", "0")
+        processes = [self._start(listener, env) for listener in listeners]
         stopping = False
 
         def stop(signum: int, frame: object) -> None:
@@ -56,7 +62,7 @@ class Command(BaseCommand):
                         # A crashed worker is replaced on its socket; the others keep serving.
                         self.stderr.write(f"worker {process.pid} exited ({process.returncode})")
                         time.sleep(RESTART_DELAY_SECONDS)
-                        processes[index] = self._start(listeners[index])
+                        processes[index] = self._start(listeners[index], env)
                 time.sleep(0.2)
         finally:
             for process in processes:
@@ -70,11 +76,12 @@ class Command(BaseCommand):
             for listener in listeners:
                 listener.close()
 
-    def _start(self, listener: socket.socket) -> subprocess.Popen[bytes]:
+    def _start(self, listener: socket.socket, env: dict[str, str]) -> subprocess.Popen[bytes]:
         daphne = os.path.join(os.path.dirname(sys.executable), "daphne")
         return subprocess.Popen(  # noqa: S603 - our own executable and arguments
             [daphne, "--fd", str(listener.fileno()), APPLICATION],
             pass_fds=[listener.fileno()],
+            env=env,
         )
 
 
