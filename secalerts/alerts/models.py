@@ -75,8 +75,18 @@ class Alert(models.Model):
 
 
 class AlertEvent(models.Model):
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, db_index=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE)
+    """Which events an alert holds: ingestion writes about one link per event (1,158 for a
+    1000-event batch of the OpenSSH replay).
+
+    No foreign key constraints in the database: PostgreSQL checked both keys of every
+    link at commit, 7 of a batch's 34 ms of database CPU. Only ingestion writes links,
+    to events and alerts of its own transaction or to earlier ones, and nothing deletes
+    events or alerts (the API and the admin cannot); deleting one through the ORM
+    still removes its links (on_delete is Django's).
+    """
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, db_constraint=False)
 
     class Meta:
         constraints = (models.UniqueConstraint(fields=("alert", "event"), name="alert_event_once"),)
