@@ -1,8 +1,13 @@
 """Every operator: matches, misses, missing fields, wrong types. Pure, no database."""
 
+import ipaddress
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secalerts.detection import compile_rule
+from secalerts.detection.operators import op_cidr
 
 MISSING = object()
 
@@ -107,3 +112,16 @@ def test_dotted_paths_into_data(field, event, expected):
     rule = compile_rule({"field": field, "op": "eq", "value": "cmd.exe"})
 
     assert rule.matches(event) is expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.ip_addresses(),
+    st.lists(st.ip_addresses().flatmap(lambda a: st.tuples(st.just(a), st.integers(0, a.max_prefixlen))), min_size=1, max_size=3),
+)  # fmt: skip
+def test_cidr_answers_as_the_standard_library_does(address, networks):
+    texts = [f"{network}/{prefix}" for network, prefix in networks]
+
+    expected = any(address in ipaddress.ip_network(text, strict=False) for text in texts)
+
+    assert op_cidr(texts, False, "value")(str(address)) is expected
