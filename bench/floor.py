@@ -44,7 +44,8 @@ def _sqlite_writer(url: str):
     # The server's PRAGMAs (security_backend/settings.py) and its IMMEDIATE transactions.
     conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
     conn.executescript(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;"
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000; "
+        "PRAGMA cache_size=-32768;"
     )
     sql = f"INSERT INTO events_event ({COLUMNS}) VALUES ({', '.join(['?'] * 12)})"
 
