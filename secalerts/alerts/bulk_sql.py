@@ -76,30 +76,12 @@ def insert_alerts(alerts: Sequence[Alert]) -> None:
             [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
         )
     else:
-        ids = _insert_returning_ids(table, rows)
+        # SQLite: its RETURNING rows come back in VALUES order, as Django's bulk_create
+        # relies on too (and one writer at a time holds the database).
+        ids = bulk_insert.insert_returning(table, _NEW_ALERT_COLUMNS, rows, "RETURNING id")
     for alert, pk in zip(alerts, ids, strict=True):
         alert.pk = pk
         alert._state.adding = False
-
-
-def _insert_returning_ids(table: str, rows: list[tuple[Any, ...]]) -> list[int]:
-    """SQLite: a multi-row INSERT .. RETURNING; its rows come back in VALUES order, as
-    Django's bulk_create relies on too (one writer at a time holds the database)."""
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(name) for name in _NEW_ALERT_COLUMNS)
-    placeholder = "(" + ", ".join(["%s"] * len(_NEW_ALERT_COLUMNS)) + ")"
-    per_statement = bulk_insert.PARAMETERS_PER_STATEMENT // len(_NEW_ALERT_COLUMNS)
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            cursor.execute(
-                f"INSERT INTO {quote(table)} ({names}) "  # noqa: S608
-                f"VALUES {', '.join([placeholder] * len(chunk))} RETURNING id",
-                [value for row in chunk for value in row],
-            )
-            ids += [pk for (pk,) in cursor.fetchall()]
-    return ids
 
 
 def update_alert_counters(alerts: Sequence[Alert]) -> None:

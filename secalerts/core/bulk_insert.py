@@ -113,18 +113,30 @@ def insert_new_rows(
                 f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {staging} {on_conflict}"  # noqa: S608
             )
             return [row[0] for row in cursor.fetchall()]
-        inserted: list[Any] = []
-        per_statement = max(1, PARAMETERS_PER_STATEMENT // len(columns))
-        row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        for start in range(0, len(unique), per_statement):
-            chunk = unique[start : start + per_statement]
+    return insert_returning(table, columns, unique, on_conflict)
+
+
+def insert_returning(
+    table: str, columns: Sequence[str], rows: Sequence[Row], returning: str
+) -> list[Any]:
+    """Multi-row INSERTs ending in `returning` (a RETURNING clause, maybe after ON
+    CONFLICT), as few as the parameter limit allows; the first returned column of
+    each row returned."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)
+    per_statement = max(1, PARAMETERS_PER_STATEMENT // len(columns))
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    returned: list[Any] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
             cursor.execute(
                 f"INSERT INTO {quote(table)} ({names}) VALUES "  # noqa: S608
-                f"{', '.join([row_placeholder] * len(chunk))} {on_conflict}",
+                f"{', '.join([placeholder] * len(chunk))} {returning}",
                 [value for row in chunk for value in row],
             )
-            inserted += [row[0] for row in cursor.fetchall()]
-        return inserted
+            returned += [row[0] for row in cursor.fetchall()]
+    return returned
 
 
 def _copy_if_all_new(table: str, columns: Sequence[str], rows: Sequence[Row]) -> bool:

@@ -235,10 +235,17 @@ def test_a_lone_client_is_never_held_back(monkeypatch):
     assert max(waits) < SlowWriter.WRITE_SECONDS / 2
 
 
-def test_no_waiting_for_company_when_those_waiting_fill_a_group(monkeypatch):
+@pytest.fixture
+def small_groups(monkeypatch) -> SlowWriter:
+    """Groups full at 1,000 bytes, written by a SlowWriter."""
     monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 1000)
     writer = SlowWriter()
     monkeypatch.setattr(group_commit, "write_group", writer)
+    return writer
+
+
+def test_no_waiting_for_company_when_those_waiting_fill_a_group(small_groups):
+    writer = small_groups
     big = request(b"x" * 400, None)
 
     async def run():
@@ -259,12 +266,10 @@ def test_no_waiting_for_company_when_those_waiting_fill_a_group(monkeypatch):
 
 @pytest.mark.parametrize(("spares", "overlap"), [(1, True), (0, False)])
 def test_a_full_group_goes_to_a_spare_writer_while_one_is_written(
-    spares, overlap, monkeypatch, settings
+    spares, overlap, small_groups, settings
 ):
     settings.EVENTS_SPARE_WRITERS = spares
-    monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 1000)
-    writer = SlowWriter()
-    monkeypatch.setattr(group_commit, "write_group", writer)
+    writer = small_groups
     big = request(b"x" * 1200, None)
 
     async def run():
