@@ -64,11 +64,12 @@ class Broadcaster:
                     logger.warning("alert stream: channel layer unavailable", exc_info=True)
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
-                for listener in tuple(self.listeners):
-                    try:
-                        await listener.push(message)
-                    except Exception:  # one broken socket must not stop the others' pushes
-                        logger.warning("alert stream: push to one client failed", exc_info=True)
+                for push in message.get("pushes", ()):  # see notifications.PUSHES_PER_MESSAGE
+                    for listener in tuple(self.listeners):
+                        try:
+                            await listener.push(push)
+                        except Exception:  # one broken socket must not stop the others'
+                            logger.warning("alert stream: push to one client failed", exc_info=True)
         finally:
             with contextlib.suppress(Exception):
                 await layer.group_discard(ALERTS_GROUP, channel)

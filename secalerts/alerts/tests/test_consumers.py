@@ -4,12 +4,13 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 from secalerts.accounts.tests.bad_tokens import BAD_TOKENS
 from secalerts.alerts.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
-from secalerts.alerts.notifications import notify_alerts
+from secalerts.alerts.notifications import ALERTS_GROUP, notify_alerts
 from secalerts.alerts.services.triage import change_alert
 from secalerts.alerts.tests.factories import AlertFactory
 from secalerts.events.endpoint import post_events
@@ -110,10 +111,19 @@ async def test_alert_raised_by_ingestion_is_pushed_and_severity_filter_applies(a
     await communicator.disconnect()
 
 
-async def test_a_burst_of_pushes_reaches_every_client_whole(analyst_user):
+async def test_a_burst_of_pushes_reaches_every_client_whole(analyst_user, monkeypatch):
     # More pushes at once than the channel layer queues per channel (100 in memory):
     # with every client in the group, each client kept only the first 100.
     alerts = await database_sync_to_async(AlertFactory.create_batch)(300, severity="low")
+    layer = get_channel_layer()
+    sent = []
+
+    async def group_send(group, message):
+        sent.append(len(message["pushes"]) if group == ALERTS_GROUP else None)
+        await original(group, message)
+
+    original = layer.group_send
+    monkeypatch.setattr(layer, "group_send", group_send)
     clients = [(await connect(await token_for(analyst_user)))[0] for _ in range(10)]
     for client in clients:  # answered once connect() has subscribed the client
         await client.send_json_to({"type": "ping"})
@@ -127,6 +137,7 @@ async def test_a_burst_of_pushes_reaches_every_client_whole(analyst_user):
         assert {m["type"] for m in received} == {"alert.created"}
         assert await client.receive_nothing(timeout=0.1)
         await client.disconnect()
+    assert sent == [100, 100, 100]  # a channel-layer message per 100 pushes, not per push
 
 
 async def test_browser_origin_must_be_an_allowed_host(analyst_user):
