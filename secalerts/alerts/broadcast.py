@@ -64,7 +64,9 @@ class Broadcaster:
                     logger.warning("alert stream: channel layer unavailable", exc_info=True)
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
-                for push in message.get("pushes", ()):  # see notifications.PUSHES_PER_MESSAGE
+                # Pushes come together (notifications.PUSHES_PER_MESSAGE); one alone is
+                # what a process of the previous release sends during a rolling upgrade.
+                for push in message.get("pushes", [message]):
                     for listener in tuple(self.listeners):
                         try:
                             await listener.push(push)

@@ -140,6 +140,21 @@ async def test_a_burst_of_pushes_reaches_every_client_whole(analyst_user, monkey
     assert sent == [100, 100, 100]  # a channel-layer message per 100 pushes, not per push
 
 
+async def test_a_push_sent_alone_as_the_previous_release_did_still_arrives(analyst_user):
+    """During a rolling upgrade, processes of the last release send one push a message."""
+    client, _ = await connect(await token_for(analyst_user))
+    await client.send_json_to({"type": "ping"})
+    await client.receive_json_from(timeout=2)
+    text = json.dumps({"type": "alert.created", "alert": {"id": 7, "severity": "low"}})
+
+    await get_channel_layer().group_send(
+        ALERTS_GROUP, {"type": "alert.created", "severity": "low", "text": text}
+    )
+
+    assert (await client.receive_json_from(timeout=2))["alert"]["id"] == 7
+    await client.disconnect()
+
+
 async def test_browser_origin_must_be_an_allowed_host(analyst_user):
     token = await token_for(analyst_user)
 
