@@ -154,8 +154,8 @@ def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) 
         Alert(
             id=row[0],
             group_key=row[1],
-            first_seen=_aware(row[2]),
-            last_seen=_aware(row[3]),
+            first_seen=aware_datetime(row[2]),
+            last_seen=aware_datetime(row[3]),
             severity=row[4],
             severity_rank=row[5],
             event_count=row[6],
@@ -164,7 +164,9 @@ def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) 
     ]
 
 
-def _aware(value: Any) -> datetime:
+def aware_datetime(value: str | datetime) -> datetime:
+    """A datetime column as read in plain SQL: SQLite gives the text Django stored (UTC,
+    no offset), PostgreSQL an aware datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)

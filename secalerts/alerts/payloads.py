@@ -1,12 +1,13 @@
 """The alert list shape as a plain dict: one definition for API lists, details and pushes."""
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from secalerts.alerts import bulk_sql
 from secalerts.alerts.models import Alert
 from secalerts.rules.models import Rule
 
@@ -87,15 +88,8 @@ def alert_payloads(ids: list[int]) -> list[dict[str, Any]]:
     for row in rows:
         values = dict(zip(_COLUMNS, row[:width], strict=True))
         for name in ("first_seen", "last_seen", "created_at", "updated_at"):
-            values[name] = _aware(values[name])
+            values[name] = bulk_sql.aware_datetime(values[name])
         rule_id, rule_name, assignee, group = row[width:]
         rule = (rule_id, rule_name) if rule_id is not None else None
         payloads.append(_shape(values, rule, assignee, json.loads(group)))
     return payloads
-
-
-def _aware(value: str | datetime) -> datetime:
-    """SQLite gives the text Django stored (UTC, no offset); PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

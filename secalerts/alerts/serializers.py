@@ -15,7 +15,7 @@ class RuleRefSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.Serializer):
-    """The list shape; `alert_payload` builds it (pushes use the same function)."""
+    """The list shape; `alert_payload` builds it (pushes share its shape: payloads.py)."""
 
     id = serializers.IntegerField()
     title = serializers.CharField()
