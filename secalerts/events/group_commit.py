@@ -81,13 +81,13 @@ class GroupCommitter:
 
     def __init__(self) -> None:
         self._write = sync_to_async(write_group)
-        self._spares = settings.EVENTS_SPARE_WRITERS
-        if self._spares:
+        self._spare_writers = settings.EVENTS_SPARE_WRITERS
+        if self._spare_writers:
             self._write_spare = sync_to_async(
-                write_group, thread_sensitive=False, executor=_spare_threads(self._spares)
+                write_group, thread_sensitive=False, executor=_spare_threads(self._spare_writers)
             )
         self._writing = False  # the first writer is writing a group
-        self._spare_tasks: set[asyncio.Task[None]] = set()
+        self._spare_writes: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
         self._waiting: list[tuple[Request, asyncio.Future[Outcome]]] = []
         self._waiting_bytes = 0
         self._writer: asyncio.Task[None] | None = None
@@ -102,18 +102,11 @@ class GroupCommitter:
         self._arrived.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_waiting())
-        elif self._writing and self._spares and self._group_full():
-            self._spares -= 1
-            task = asyncio.create_task(self._write_on_spare(self._take_group()))
-            self._spare_tasks.add(task)  # held until done: the loop keeps weak references
-            task.add_done_callback(self._spare_tasks.discard)
+        elif self._writing and len(self._spare_writes) < self._spare_writers and self._group_full():
+            task = asyncio.create_task(self._settle(self._take_group(), self._write_spare))
+            self._spare_writes.add(task)
+            task.add_done_callback(self._spare_writes.discard)
         return await future
-
-    async def _write_on_spare(self, group: list[tuple[Request, asyncio.Future[Outcome]]]) -> None:
-        try:
-            await self._settle(group, self._write_spare)
-        finally:
-            self._spares += 1
 
     async def _settle(
         self,

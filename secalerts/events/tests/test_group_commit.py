@@ -292,11 +292,11 @@ def test_batches_written_side_by_side_count_one_window_together(
     settings.EVENTS_SPARE_WRITERS = 1
     monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 100)
     threads = []
+    both_writing = threading.Barrier(2)
 
     def write_and_note(requests):
         threads.append(threading.current_thread().name)
-        if len(threads) == 1:
-            time.sleep(0.3)  # still writing when the second batch arrives
+        both_writing.wait(timeout=10)  # the two transactions start together
         return write_group(requests)
 
     monkeypatch.setattr(group_commit, "write_group", write_and_note)
