@@ -34,10 +34,11 @@ class CompiledRule:
     predicate: Predicate = field(repr=False)
     group_getters: tuple[Getter, ...] = field(repr=False)
     distinct_getter: Getter | None = field(repr=False)
+    # For the events `select` hands the rule through the event-type index: the condition
+    # less its event-type leaf (the whole condition when the rule is not indexed).
+    typed_predicate: Predicate = field(repr=False)
     # Event types the condition requires (a top-level eq/in on event_type), to skip the rest.
     event_types: frozenset[str] | None = None
-    # The condition less that event-type leaf: for events of those types (see select).
-    typed_predicate: Predicate | None = field(default=None, repr=False)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         return self.predicate(event)
@@ -207,7 +208,7 @@ def select(
     matched: dict[int, tuple[CompiledRule, list[int]]] = {}
     work = [(rule, rule.predicate, range(len(events))) for rule in index.untyped]
     work += [
-        (rule, rule.typed_predicate or rule.predicate, found)
+        (rule, rule.typed_predicate, found)
         for t, found in by_type.items()
         for rule in index.by_type.get(t, ())
     ]
