@@ -6,13 +6,15 @@ the database's own value forms (`connection.ops` adapters, hex UUIDs on SQLite).
 
 On PostgreSQL, COPY moves a thousand rows about three times faster than a multi-row
 INSERT with thousands of bound values (1000 events: 18 ms against 55 ms); for a
-handful of rows the INSERT is faster, so COPY is used from MIN_COPY_ROWS rows. Where
+handful of rows the INSERT is faster, so COPY is used from MIN_BULK_ROWS rows. Where
 rows may exist already, they are copied into a per-session staging table and moved
 with INSERT .. ON CONFLICT DO NOTHING RETURNING, so the database still decides which
 are new, between concurrent workers too. Rows that are almost always new (events:
-clients retry rarely) are first copied straight into the table under a savepoint,
-half the work; if one exists already the unique index refuses the COPY, the
-savepoint undoes it, and the staging table decides as above.
+clients retry rarely) are first written straight into the table under a savepoint,
+half the work; if one exists already the unique index refuses the write, the
+savepoint undoes it, and the way above decides. On SQLite that straight write is an
+`executemany`, which stores 1000 events in 20 ms against 27 ms for one INSERT ..
+RETURNING of 12,000 bound values (which the driver's executemany cannot return from).
 """
 
 import operator
@@ -23,7 +25,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 
-MIN_COPY_ROWS = 64
+MIN_BULK_ROWS = 64
 PARAMETERS_PER_STATEMENT = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
 
 Row = Sequence[object]
@@ -57,14 +59,7 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None
     if _use_copy(rows):
         copy_rows(table, columns, rows)
         return
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(name) for name in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})",  # noqa: S608
-            rows,
-        )
+    _execute_many(table, columns, rows)
 
 
 def insert_new_rows(
@@ -78,7 +73,7 @@ def insert_new_rows(
 ) -> list[Any]:
     """Insert the rows whose `conflict` key is not stored yet; returns their `returning`
     column. Of two rows with one key, the first is kept. Call inside a transaction.
-    `likely_new`: try the straight COPY first (see above)."""
+    `likely_new`: try the straight write first (see above)."""
     positions = [columns.index(name) for name in conflict]
     first: dict[tuple[object, ...], Row] = {}
     for row in rows:
@@ -95,7 +90,7 @@ def insert_new_rows(
         f"ON CONFLICT ({', '.join(quote(name) for name in conflict)}) DO NOTHING "
         f"RETURNING {quote(returning)}"
     )
-    if likely_new and _use_copy(unique) and _copy_if_all_new(table, columns, unique):
+    if likely_new and len(unique) >= MIN_BULK_ROWS and _insert_if_all_new(table, columns, unique):
         at = columns.index(returning)
         return [row[at] for row in unique]
     with connection.cursor() as cursor:
@@ -139,19 +134,33 @@ def insert_returning(
     return returned
 
 
-def _copy_if_all_new(table: str, columns: Sequence[str], rows: Sequence[Row]) -> bool:
-    """COPY into the table itself; False, with nothing written, when a row's key exists.
+def _insert_if_all_new(table: str, columns: Sequence[str], rows: Sequence[Row]) -> bool:
+    """Write into the table itself; False, with nothing written, when a row's key exists.
     A concurrent transaction's uncommitted row makes this wait for it, as an INSERT would."""
     try:
         with transaction.atomic():
-            copy_rows(table, columns, rows)
+            if connection.vendor == "postgresql":
+                copy_rows(table, columns, rows)
+            else:
+                _execute_many(table, columns, rows)
     except IntegrityError:
         return False
     return True
 
 
+def _execute_many(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})",  # noqa: S608
+            rows,
+        )
+
+
 def _use_copy(rows: Sequence[Row]) -> bool:
-    return connection.vendor == "postgresql" and len(rows) >= MIN_COPY_ROWS
+    return connection.vendor == "postgresql" and len(rows) >= MIN_BULK_ROWS
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:

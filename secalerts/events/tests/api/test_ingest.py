@@ -147,7 +147,7 @@ def test_same_id_twice_in_one_batch_is_stored_once(post):
 
 
 def test_same_id_twice_in_a_large_batch_keeps_the_first_copy(post):
-    # Large enough for PostgreSQL's COPY path (bulk_insert.MIN_COPY_ROWS).
+    # Large enough for the bulk paths (bulk_insert.MIN_BULK_ROWS).
     batch = [event(id=str(uuid.uuid4()), source=f"s-{i}") for i in range(100)]
     batch[70] = batch[10] | {"source": "the second copy"}
 
