@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from secalerts.detection.conditions import Predicate, compile_condition
+from secalerts.detection.conditions import Columns, Predicate, Selector, compile_condition
 from secalerts.detection.errors import RuleSyntaxError
 from secalerts.detection.fields import MISSING, Getter, compile_field
 from secalerts.detection.thresholds import Hit, Threshold, find_clusters
@@ -35,8 +35,9 @@ class CompiledRule:
     group_getters: tuple[Getter, ...] = field(repr=False)
     distinct_getter: Getter | None = field(repr=False)
     # For the events `select` hands the rule through the event-type index: the condition
-    # less its event-type leaf (the whole condition when the rule is not indexed).
-    typed_predicate: Predicate = field(repr=False)
+    # less its event-type leaf (the whole condition when the rule is not indexed), in
+    # its batch form (conditions.Condition.select); None when nothing is left.
+    typed_selector: Selector | None = field(repr=False)
     # Event types the condition requires (a top-level eq/in on event_type), to skip the rest.
     event_types: frozenset[str] | None = None
 
@@ -81,14 +82,14 @@ def compile_rule(
     path: str = "condition",
 ) -> CompiledRule:
     """Raises RuleSyntaxError naming the path of the bad node."""
-    predicate = compile_condition(condition, path)
+    compiled = compile_condition(condition, path)
     event_types, rest = _split_event_type(condition)
-    typed_predicate = (
-        predicate
+    typed_selector = (
+        compiled.select
         if event_types is None
-        else _always
+        else None
         if rest is None
-        else compile_condition(rest, path)  # a part of a condition that compiled
+        else compile_condition(rest, path).select  # a part of a condition that compiled
     )
     if isinstance(group_by, str) or not isinstance(group_by, Sequence):
         raise RuleSyntaxError("group_by", "must be a list of field names")
@@ -106,16 +107,12 @@ def compile_rule(
         rule_id=rule_id,
         group_by=tuple(group_by),
         threshold=threshold,
-        predicate=predicate,
+        predicate=compiled.matches,
         group_getters=getters,
         distinct_getter=distinct,
         event_types=event_types,
-        typed_predicate=typed_predicate,
+        typed_selector=typed_selector,
     )
-
-
-def _always(event: Mapping[str, Any]) -> bool:
-    return True
 
 
 def _split_event_type(condition: object) -> tuple[frozenset[str] | None, object]:
@@ -206,17 +203,12 @@ def select(
         if isinstance(event_type, str):  # a rule's event_type eq/in only matches strings
             by_type[event_type].append(position)
     matched: dict[int, tuple[CompiledRule, list[int]]] = {}
-    work = [(rule, rule.predicate, range(len(events))) for rule in index.untyped]
-    work += [
-        (rule, rule.typed_predicate, found)
-        for t, found in by_type.items()
-        for rule in index.by_type.get(t, ())
-    ]
-    for rule, predicate, candidates in work:
-        if predicate is _always:
-            hits = list(candidates)
-        else:
-            hits = [i for i in candidates if predicate(events[i])]
+    columns = Columns(events)
+    work = [(rule, list(range(len(events)))) for rule in index.untyped]
+    work += [(rule, found) for t, found in by_type.items() for rule in index.by_type.get(t, ())]
+    for rule, candidates in work:
+        selector = rule.typed_selector
+        hits = candidates if selector is None else selector(columns, candidates)
         if hits:
             entry = matched.setdefault(id(rule), (rule, []))
             entry[1].extend(hits)
@@ -224,18 +216,24 @@ def select(
     matches: list[Match] = []
     new_hits: dict[GroupRef, list[tuple[int, Hit]]] = defaultdict(list)
     windows: dict[Any, int] = {}
+    # Rules often group by the same fields (source_ip): an event's key is made once.
+    keys: dict[tuple[str, ...], dict[int, GroupKey]] = defaultdict(dict)
     for rule, positions in matched.values():
         positions.sort()  # a rule requiring several types was run once per type
+        known = keys[rule.group_by]
+        groups = [
+            known[i] if i in known else known.setdefault(i, group_of(rule, events[i]))
+            for i in positions
+        ]
         if rule.threshold is None:
-            for i in positions:
+            for i, group in zip(positions, groups, strict=True):
                 stamp = events[i]["timestamp"]
-                matches.append(Match(rule.rule_id, group_of(rule, events[i]), (i,), stamp, stamp))
+                matches.append(Match(rule.rule_id, group, (i,), stamp, stamp))
             continue
         windows[rule.rule_id] = rule.threshold.window_seconds
-        for i in positions:
+        for i, group in zip(positions, groups, strict=True):
             event = events[i]
-            group = group_of(rule, event)
-            if any(value is None for value in group):
+            if None in group:
                 continue  # like Elastic threshold rules: events missing a group value don't count
             value = None
             if rule.distinct_getter is not None:
