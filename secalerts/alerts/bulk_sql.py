@@ -3,7 +3,7 @@ and per-row work (a CASE per row in bulk_update) costs more than the database do
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,9 +109,9 @@ def update_alert_counters(alerts: Sequence[Alert]) -> None:
 
 
 def link_events(
-    new: Iterable[tuple[int, Any]], maybe_linked: Iterable[tuple[int, Any]]
+    new: Mapping[int, Collection[Any]], maybe_linked: Mapping[int, Collection[Any]]
 ) -> Counter[int]:
-    """Link events to alerts; returns new links per alert.
+    """Link events to alerts (alert id -> event ids); returns new links per alert.
 
     `new`: links of events this transaction stored, which nothing can be linked to
     yet, so they are written as they are. `maybe_linked`: links of earlier events
@@ -119,21 +119,21 @@ def link_events(
     database skips those (ON CONFLICT against alert_event_once), so they are neither
     linked nor counted twice, and no query has to look the existing links up first.
     """
-    db_uuid = bulk_insert.uuid_adapter()
     table, columns = AlertEvent._meta.db_table, ("alert_id", "event_id")
-    rows = [(alert_id, db_uuid(event_id)) for alert_id, event_id in new]
-    bulk_insert.insert_rows(table, columns, rows)
-    added = Counter(alert_id for alert_id, _ in rows)
+    bulk_insert.insert_rows(table, columns, _link_rows(new))
+    added = Counter({alert_id: len(ids) for alert_id, ids in new.items()})
     added.update(
         bulk_insert.insert_new_rows(
-            table,
-            columns,
-            [(alert_id, db_uuid(event_id)) for alert_id, event_id in maybe_linked],
-            conflict=columns,
-            returning="alert_id",
+            table, columns, _link_rows(maybe_linked), conflict=columns, returning="alert_id"
         )
     )
     return added
+
+
+def _link_rows(links: Mapping[int, Collection[Any]]) -> list[tuple[int, Any]]:
+    if connection.features.has_native_uuid_field:
+        return [(alert_id, event_id) for alert_id, ids in links.items() for event_id in ids]
+    return [(alert_id, event_id.hex) for alert_id, ids in links.items() for event_id in ids]
 
 
 def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) -> list[Alert]:

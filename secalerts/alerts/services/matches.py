@@ -161,11 +161,11 @@ def _write(pendings: list[_Pending]) -> RecordResult:
     # Nothing is linked to this batch's events or to a new alert yet; prior hits may be
     # linked to an existing alert already: count the links the database actually added.
     added = bulk_sql.link_events(
-        new=[
-            *((p.alert.pk, event_id) for p in pendings for event_id in p.new_event_ids),
-            *((p.alert.pk, event_id) for p in new for event_id in _prior_only(p)),
-        ],
-        maybe_linked=[(p.alert.pk, event_id) for p in existing for event_id in _prior_only(p)],
+        new={
+            **{p.alert.pk: p.new_event_ids | p.prior_event_ids for p in new},
+            **{p.alert.pk: p.new_event_ids for p in existing},
+        },
+        maybe_linked={p.alert.pk: _prior_only(p) for p in existing},
     )
     for pending in existing:
         pending.alert.event_count += added[pending.alert.pk]
