@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from secalerts.detection.errors import RuleSyntaxError
 
@@ -25,9 +26,9 @@ class Threshold:
     distinct_field: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One counted event: `ref` identifies it (the event id), `value` is its distinct value."""
+class Hit(NamedTuple):
+    """One counted event: `ref` identifies it (the event id), `value` is its distinct value.
+    A named tuple: a batch makes thousands, at a third of a frozen dataclass's cost."""
 
     timestamp: datetime
     ref: object
