@@ -14,6 +14,7 @@ from django.utils import timezone
 from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
+from secalerts.core import wal_checkpoint
 from secalerts.events.storage import insert_events
 from secalerts.rules import registry, window_state
 
@@ -49,6 +50,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
                 seen.add(event["id"])
                 new_events.append(event)
         recorded = _detect(new_events, now) if new_events else _NOTHING
+    wal_checkpoint.after_write()
     _maybe_prune(now)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
