@@ -15,7 +15,8 @@ from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
 from secalerts.core import wal_checkpoint
-from secalerts.events.storage import insert_events
+from secalerts.core.write_lock import ingest_write_lock
+from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
 
 
@@ -42,14 +43,25 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     stored again, not run through the rules again.
     """
     now = timezone.now()
-    with transaction.atomic():
-        stored = frozenset(insert_events(events, received_at=now))
+    # What needs no stored state is done before the transaction: on SQLite it holds the
+    # database's one write lock throughout, and another worker's batch waits for it.
+    rows = event_rows(events, received_at=now)
+    ruleset = registry.active_rules()
+    selection = detection.select(events, ruleset.index) if ruleset.rules else None
+    with ingest_write_lock(), transaction.atomic():
+        stored = frozenset(insert_events(rows))
         new_events, seen = [], set()
         for event in events:  # an id repeated within the batch: its first copy was stored
             if event["id"] in stored and event["id"] not in seen:
                 seen.add(event["id"])
                 new_events.append(event)
-        recorded = _detect(new_events, now) if new_events else _NOTHING
+        if selection is not None and len(new_events) < len(events):
+            selection = detection.select(new_events, ruleset.index)  # duplicates left out
+        recorded = _NOTHING
+        if new_events and selection is not None:
+            recorded = _detect(new_events, ruleset, selection, now)
+    # After the write lock too (pushes read the alerts and may wait on Redis).
+    notify_alerts(created=recorded.created, updated=recorded.updated)
     wal_checkpoint.after_write()
     _maybe_prune(now)
     return IngestResult(
@@ -63,11 +75,12 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
 _NOTHING = RecordResult(created=(), updated=())
 
 
-def _detect(events: list[dict[str, Any]], now: datetime) -> RecordResult:
-    ruleset = registry.active_rules()
-    if not ruleset.rules:
-        return _NOTHING
-    selection = detection.select(events, ruleset.index)
+def _detect(
+    events: list[dict[str, Any]],
+    ruleset: registry.RuleSet,
+    selection: detection.Selection,
+    now: datetime,
+) -> RecordResult:
     keys = {registry.group_key(m.rule_id, m.group) for m in selection.matches}
     keys.update(registry.group_key(rule_id, group) for rule_id, group in selection.new_hits)
     if not keys:
@@ -78,9 +91,7 @@ def _detect(events: list[dict[str, Any]], now: datetime) -> RecordResult:
         prior = window_state.load_prior_hits(selection.lookup_ranges())
         window_state.store_hits(selection.new_hits, now=now)
         matches += detection.threshold_matches(selection, ruleset.compiled, prior)
-    result = record_matches(matches=matches, events=events, ruleset=ruleset, now=now)
-    notify_alerts(created=result.created, updated=result.updated)
-    return result
+    return record_matches(matches=matches, events=events, ruleset=ruleset, now=now)
 
 
 _last_prune = 0.0

@@ -24,13 +24,12 @@ COLUMNS = (
 )
 
 
-def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) -> set[UUID]:
-    """Insert events not stored yet; returns the ids inserted by this call. Of two events
-    with one id in the batch, the first is stored."""
+def event_rows(events: Sequence[dict[str, Any]], *, received_at: datetime) -> list[tuple]:
+    """The events as rows of COLUMNS, in the database's value forms."""
     adapt = bulk_insert.datetime_adapter()
     db_uuid = bulk_insert.uuid_adapter()
     received = adapt(received_at)
-    rows = [
+    return [
         (
             db_uuid(event["id"]),
             adapt(event["timestamp"]),
@@ -47,6 +46,11 @@ def insert_events(events: Sequence[dict[str, Any]], *, received_at: datetime) ->
         )
         for event in events
     ]
+
+
+def insert_events(rows: Sequence[tuple]) -> set[UUID]:
+    """Insert event rows (`event_rows`) not stored yet; returns the ids inserted by this
+    call. Of two events with one id in the batch, the first is stored."""
     inserted = bulk_insert.insert_new_rows(
         Event._meta.db_table, COLUMNS, rows, conflict=("id",), returning="id", likely_new=True
     )

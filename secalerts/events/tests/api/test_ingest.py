@@ -114,6 +114,29 @@ def test_retried_batch_counts_duplicates_and_does_not_rerun_rules(post):
     assert Alert.objects.get().event_count == 6
 
 
+def test_a_batch_partly_stored_runs_its_rules_over_its_new_events_only(post):
+    """Rules run over a batch before it is stored; its duplicates must then drop out."""
+    create_rule(name="Per host", severity="medium", group_by=["source"],
+                condition={"field": "event_type", "op": "eq", "value": "proc.start"})  # fmt: skip
+
+    def start(host, second):
+        return event(id=str(uuid.uuid4()), event_type="proc.start", source=host,
+                     timestamp=f"2026-01-01T00:00:0{second}Z")  # fmt: skip
+
+    a1, a2, a3, b1, b2 = start("a", 1), start("a", 2), start("a", 3), start("b", 4), start("b", 5)
+    post([a1, a2])
+
+    body = post([a1, b1, a2, b2, a3]).json()
+
+    assert (body["accepted"], body["duplicates"]) == (3, 2)
+    by_host = {alert.group["source"]: alert for alert in Alert.objects.all()}
+    assert set(body["alerts"]) == {by_host["a"].pk, by_host["b"].pk}
+    for host, expected in (("a", [a1, a2, a3]), ("b", [b1, b2])):
+        linked = Event.objects.filter(alerts=by_host[host])
+        assert {str(e.pk) for e in linked} == {e["id"] for e in expected}
+        assert by_host[host].event_count == len(expected)
+
+
 def test_each_new_alert_of_a_batch_gets_its_own_events(post):
     """Alerts are written in bulk and their ids handed back: each id must be its own row's."""
     create_rule(name="Per host", severity="medium", group_by=["source"],
