@@ -32,10 +32,15 @@ Row = Sequence[object]
 
 
 def datetime_adapter() -> Callable[[datetime], Any]:
-    """`connection.ops.adapt_datetimefield_value`, with a shortcut on SQLite for the UTC
-    datetimes ingestion uses: the same naive UTC text, a third of the cost (thousands
-    of values a batch)."""
+    """`connection.ops.adapt_datetimefield_value`, with shortcuts for the aware datetimes
+    ingestion writes (thousands a batch). SQLite: the same naive UTC text, a third of
+    the cost. PostgreSQL: ISO text with its offset, which the server reads as the same
+    instant; the driver's own datetime dumping decides per value in Python whether it
+    is naive or aware (COPY of 1000 events: 4.1 ms of client CPU, 2.3 of it in the two
+    time columns)."""
     adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor == "postgresql":
+        return lambda value: value.isoformat() if value.tzinfo is not None else adapt(value)
     if connection.vendor != "sqlite":
         return adapt
 

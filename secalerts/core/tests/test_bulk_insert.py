@@ -65,3 +65,28 @@ def test_insert_new_rows_reports_only_the_rows_it_added(db, likely_new):
         added = insert(range(1, 161))
         assert added == {uuid.UUID(int=i) for i in [*range(1, 41), *range(101, 161)]}
         assert Event.objects.count() == 160
+
+
+@pytest.mark.parametrize("likely_new", [True, False], ids=["likely_new", "staged"])
+def test_datetimes_written_by_the_bulk_paths_read_back_as_the_same_instants(db, likely_new):
+    """Enough rows for COPY on PostgreSQL, and a few through a plain INSERT."""
+    db_uuid, adapt = uuid_adapter(), datetime_adapter()
+    for count in (len(VALUES) * 20, len(VALUES)):
+        ids = [uuid.uuid4() for _ in range(count)]
+        stamps = [VALUES[i % len(VALUES)] for i in range(count)]
+        rows = [
+            (db_uuid(i), adapt(t), adapt(t), "t", "info", "s", *[None] * 5, "{}")
+            for i, t in zip(ids, stamps, strict=True)
+        ]
+        with transaction.atomic():
+            insert_new_rows(
+                Event._meta.db_table,
+                COLUMNS,
+                rows,
+                conflict=("id",),
+                returning="id",
+                likely_new=likely_new,
+            )
+
+        stored = dict(Event.objects.filter(pk__in=ids).values_list("pk", "timestamp"))
+        assert [stored[i] for i in ids] == stamps
