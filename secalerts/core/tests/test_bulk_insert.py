@@ -18,13 +18,17 @@ VALUES = [
 ]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="the shortcut exists on SQLite only; elsewhere it is Django's",
-)
 @pytest.mark.parametrize("value", VALUES, ids=str)
-def test_sqlite_datetime_shortcut_matches_django(db, value):
-    assert datetime_adapter()(value) == connection.ops.adapt_datetimefield_value(value)
+def test_datetime_shortcuts_mean_what_django_writes(db, value):
+    """SQLite: the very text Django writes. PostgreSQL: text the server reads as the
+    same instant."""
+    adapted = datetime_adapter()(value)
+    if connection.vendor == "sqlite":
+        assert adapted == connection.ops.adapt_datetimefield_value(value)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::timestamptz", [adapted])
+            assert cursor.fetchone()[0] == value
 
 
 def test_uuid_adapter_matches_the_uuid_field(db):
