@@ -80,13 +80,20 @@ def test_ndjson_batch(post):
 
 
 def test_batch_with_one_bad_item_stores_nothing(post):
-    response = post([event(), event(source_ip="not-an-ip"), event(), {"source": "x"}])
+    response = post(
+        [event(), event(source_ip="not-an-ip"), event(), {"source": "x"}, event(event_type="A.b")]
+    )
 
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert errors == {
         "1": {"source_ip": ["Enter a valid IPv4 or IPv6 address."]},
         "3": {"event_type": ["This field is required."]},
+        "4": {
+            "event_type": [
+                "Enter lowercase words of a-z, 0-9, _ or - joined by dots, e.g. auth.failure."
+            ]
+        },
     }
     assert Event.objects.count() == 0
 
