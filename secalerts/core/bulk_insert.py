@@ -13,8 +13,8 @@ are new, between concurrent workers too. Rows that are almost always new (events
 clients retry rarely) are first written straight into the table under a savepoint,
 half the work; if one exists already the unique index refuses the write, the
 savepoint undoes it, and the way above decides. On SQLite that straight write is an
-`executemany`, which stores 1000 events in 20 ms against 27 ms for one INSERT ..
-RETURNING of 12,000 bound values (which the driver's executemany cannot return from).
+`executemany`: 17-19 ms of CPU for 1000 events, against 20 ms for one INSERT ..
+RETURNING of 12,000 bound values (the driver's executemany cannot return rows).
 """
 
 import operator
