@@ -131,9 +131,8 @@ def link_events(
 
 
 def _link_rows(links: Mapping[int, Collection[Any]]) -> list[tuple[int, Any]]:
-    if connection.features.has_native_uuid_field:
-        return [(alert_id, event_id) for alert_id, ids in links.items() for event_id in ids]
-    return [(alert_id, event_id.hex) for alert_id, ids in links.items() for event_id in ids]
+    db_uuid = bulk_insert.uuid_adapter()
+    return [(alert_id, db_uuid(event_id)) for alert_id, ids in links.items() for event_id in ids]
 
 
 def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) -> list[Alert]:

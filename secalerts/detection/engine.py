@@ -204,7 +204,8 @@ def select(
             by_type[event_type].append(position)
     matched: dict[int, tuple[CompiledRule, list[int]]] = {}
     columns = Columns(events)
-    work = [(rule, list(range(len(events)))) for rule in index.untyped]
+    everyone = list(range(len(events)))  # never changed by a selector: shared
+    work = [(rule, everyone) for rule in index.untyped]
     work += [(rule, found) for t, found in by_type.items() for rule in index.by_type.get(t, ())]
     for rule, candidates in work:
         selector = rule.typed_selector
