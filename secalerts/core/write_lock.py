@@ -34,7 +34,7 @@ def ingest_write_lock() -> Iterator[None]:
     if not _thread_lock.acquire(timeout=timeout):
         raise OperationalError("database is locked")
     try:
-        descriptor = _descriptor(f"{connection.settings_dict['NAME']}.ingest-lock")
+        descriptor = _descriptor(lock_path())
         _acquire(descriptor, deadline)
         try:
             yield
@@ -42,6 +42,11 @@ def ingest_write_lock() -> Iterator[None]:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
     finally:
         _thread_lock.release()
+
+
+def lock_path() -> str:
+    """The lock file of the SQLite database `connection` uses."""
+    return f"{connection.settings_dict['NAME']}.ingest-lock"
 
 
 def _descriptor(path: str) -> int:

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from secalerts.core.write_lock import lock_path
 from secalerts.events.models import Event
 from secalerts.events.services import ingest_events
 from secalerts.events.validation import validate_events
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def held_lock():
     """The lock taken as another worker process would: its own open file."""
-    descriptor = os.open(f"{connection.settings_dict['NAME']}.ingest-lock", os.O_RDWR | os.O_CREAT)
+    descriptor = os.open(lock_path(), os.O_RDWR | os.O_CREAT)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
     yield descriptor
     os.close(descriptor)
