@@ -5,6 +5,7 @@ same alerts as one; the advisory locks make two workers counting the same group
 take turns, so the second sees the first's committed hits.
 """
 
+import json
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
@@ -53,17 +54,8 @@ def load_prior_hits(
     if not ranges:
         return {}
     by_key = {group_key(rule_id, group): (rule_id, group) for rule_id, group in ranges}
-    adapt = bulk_insert.datetime_adapter()
-    start = min(low for low, _ in ranges.values())
-    end = max(high for _, high in ranges.values())
-    table = connection.ops.quote_name(ThresholdHitPack._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(by_key))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, key, hits FROM {table} WHERE key IN ({placeholders}) "  # noqa: S608 - names are ours
-            "AND last_timestamp >= %s AND first_timestamp <= %s",
-            [*by_key, adapt(start), adapt(end)],
-        )
+        cursor.execute(*prior_hits_query({key: ranges[ref] for key, ref in by_key.items()}))
         rows = cursor.fetchall()
     prior: dict[GroupRef, list[detection.Hit]] = defaultdict(list)
     bounds: dict[str, tuple[int, int]] = {}
@@ -76,6 +68,40 @@ def load_prior_hits(
             times, hits = _unpacked.get(pack_id, packed)
             prior[by_key[key]].extend(hits[bisect_left(times, low) : bisect_right(times, high)])
     return prior
+
+
+def prior_hits_query(ranges: Mapping[str, tuple[datetime, datetime]]) -> tuple[str, list[Any]]:
+    """SQL and parameters reading the packs (id, key, hits) that overlap each key's range.
+
+    PostgreSQL looks each key up in the (key, last_timestamp) index, whatever its
+    statistics say: with none yet (autovacuum off, or a young table), or none for this
+    week's timestamps, it planned `key IN (...)` as a scan of the whole table, which
+    grew with the table (6 ms at 40,000 packs, against 1 by the index). OFFSET 0 keeps
+    the planner from flattening the per-key subquery into a join it may hash.
+    SQLite loops over the ranges too, and finds each key's packs by the index.
+    """
+    adapt = bulk_insert.datetime_adapter()
+    table = connection.ops.quote_name(ThresholdHitPack._meta.db_table)
+    if connection.vendor == "postgresql":
+        return (
+            "SELECT p.id, p.key, p.hits "  # noqa: S608 - names are ours
+            "FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) AS r(key, low, high) "
+            f"CROSS JOIN LATERAL (SELECT id, key, hits FROM {table} WHERE key = r.key "
+            "AND last_timestamp >= r.low AND first_timestamp <= r.high OFFSET 0) AS p",
+            [
+                list(ranges),
+                [adapt(low) for low, _ in ranges.values()],
+                [adapt(high) for _, high in ranges.values()],
+            ],
+        )
+    # SQLite: the ranges as one JSON parameter, however many groups a batch counts.
+    ranges_json = json.dumps([[key, adapt(lo), adapt(hi)] for key, (lo, hi) in ranges.items()])
+    return (
+        "SELECT p.id, p.key, p.hits FROM json_each(%s) AS r "  # noqa: S608
+        f"JOIN {table} AS p ON p.key = r.value ->> 0 "
+        "AND p.last_timestamp >= r.value ->> 1 AND p.first_timestamp <= r.value ->> 2",
+        [ranges_json],
+    )
 
 
 class _UnpackedPacks:
