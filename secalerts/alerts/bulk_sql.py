@@ -138,16 +138,8 @@ def _link_rows(links: Mapping[int, Collection[Any]]) -> list[tuple[int, Any]]:
 def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) -> list[Alert]:
     """Open alerts of these groups whose event times reach [earliest, latest]: the only
     alerts a batch's matches can join. Loaded with the columns dedup needs."""
-    adapt = connection.ops.adapt_datetimefield_value
-    table = connection.ops.quote_name(Alert._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(keys))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, group_key, first_seen, last_seen, severity, severity_rank, event_count "  # noqa: S608
-            f"FROM {table} WHERE group_key IN ({placeholders}) AND status IN (%s, %s) "
-            "AND last_seen >= %s AND first_seen <= %s ORDER BY id",
-            [*keys, *OPEN_STATUSES, adapt(earliest), adapt(latest)],
-        )
+        cursor.execute(*open_alerts_query(keys, earliest, latest))
         rows = cursor.fetchall()
     return [
         Alert(
@@ -161,6 +153,34 @@ def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) 
         )
         for row in rows
     ]
+
+
+def open_alerts_query(
+    keys: Sequence[str], earliest: datetime, latest: datetime
+) -> tuple[str, list[Any]]:
+    """SQL and parameters of `open_alerts_near`, looking each group up in alert_dedup.
+
+    On PostgreSQL a subquery per group, as for threshold packs (rules.window_state):
+    without statistics it planned `group_key IN (...)` as a walk of every open alert
+    by the status index, 1.5 ms at 6,700 open alerts and growing with them.
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    columns = "id, group_key, first_seen, last_seen, severity, severity_rank, event_count"
+    near = "status IN (%s, %s) AND last_seen >= %s AND first_seen <= %s"
+    params = [*OPEN_STATUSES, adapt(earliest), adapt(latest)]
+    if connection.vendor == "postgresql":
+        return (
+            f"SELECT a.* FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL "  # noqa: S608
+            f"(SELECT {columns} FROM {table} WHERE group_key = k.key AND {near} OFFSET 0) AS a "
+            "ORDER BY a.id",
+            [list(keys), *params],
+        )
+    return (  # the keys as one JSON parameter, however many a batch has
+        f"SELECT {columns} FROM {table} WHERE group_key IN (SELECT value FROM json_each(%s)) "  # noqa: S608
+        f"AND {near} ORDER BY id",
+        [json.dumps(list(keys)), *params],
+    )
 
 
 def aware_datetime(value: str | datetime) -> datetime:

@@ -104,3 +104,57 @@ def test_a_deep_cursor_starts_the_index_scan_at_the_cursor(many_alerts):
 
     assert "Index" in text, text
     assert "Seq Scan on alerts_alert" not in text, text
+
+
+@pytest.fixture
+def many_open_alerts(db):
+    """20,000 alerts over 2,000 groups, most still open, as ingestion leaves them."""
+    rule = RuleFactory()
+    Alert.objects.bulk_create(
+        Alert(
+            title=f"Brute-force login: {i}",
+            severity="high",
+            severity_rank=3,
+            status="open" if i % 5 else "resolved",
+            rule=rule,
+            group_key=f"{i % 2000:064x}",
+            event_count=1,
+            first_seen=T0 + timedelta(minutes=i),
+            last_seen=T0 + timedelta(minutes=i, seconds=30),
+            created_at=T0 + timedelta(minutes=i),
+            updated_at=T0 + timedelta(minutes=i),
+        )
+        for i in range(20_000)
+    )
+
+
+@pytest.mark.parametrize("with_statistics", [False, True])
+def test_the_dedup_look_up_of_open_alerts_finds_each_group_by_its_index(
+    many_open_alerts, with_statistics
+):
+    """Ingestion asks for the open alerts of a batch's groups; it must not walk all of them."""
+    from secalerts.alerts.bulk_sql import open_alerts_near, open_alerts_query
+
+    if with_statistics:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE alerts_alert")
+    keys = [f"{group:064x}" for group in range(1, 2000, 20)]
+    earliest, latest = T0 + timedelta(minutes=18_000), T0 + timedelta(minutes=19_000)
+    sql, params = open_alerts_query(keys, earliest, latest)
+    explain = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{explain} {sql}", params)
+        text = "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+    assert "alert_dedup" in text, text
+    assert "alert_status" not in text, text
+    assert "Seq Scan" not in text, text
+    found = open_alerts_near(keys, earliest, latest)
+    expected = Alert.objects.filter(
+        group_key__in=keys,
+        status="open",
+        last_seen__gte=earliest,
+        first_seen__lte=latest,
+    ).order_by("id")
+    assert [alert.pk for alert in found] == [alert.pk for alert in expected]
+    assert len(found) == 50
