@@ -94,13 +94,17 @@ def find_clusters(threshold: Threshold, new: Sequence[Hit], prior: Iterable[Hit]
     for _, position in entries:
         new_before.append(new_before[-1] + (position >= 0))
 
+    # A sustained attack's window holds tens of thousands of hits, all walked again by
+    # every batch: plain lists, and distinct values tallied only when they are counted.
+    stamps = [hit.timestamp for hit, _ in entries]
     spans: list[tuple[int, int]] = []
     values: Counter[object] = Counter()
     end = 0
     for start in range(size):
-        limit = entries[start][0].timestamp + window
-        while end < size and entries[end][0].timestamp <= limit:
-            values[entries[end][0].value] += 1
+        limit = stamps[start] + window
+        while end < size and stamps[end] <= limit:
+            if distinct:
+                values[entries[end][0].value] += 1
             end += 1
         amount = len(values) if distinct else end - start
         if amount >= threshold.count and new_before[end] > new_before[start]:
@@ -108,10 +112,11 @@ def find_clusters(threshold: Threshold, new: Sequence[Hit], prior: Iterable[Hit]
                 spans[-1] = (spans[-1][0], max(spans[-1][1], end))
             else:
                 spans.append((start, end))
-        value = entries[start][0].value
-        values[value] -= 1
-        if not values[value]:
-            del values[value]
+        if distinct:
+            value = entries[start][0].value
+            values[value] -= 1
+            if not values[value]:
+                del values[value]
 
     clusters = []
     for low, high in spans:
