@@ -1,6 +1,7 @@
 """The whole ingest path: store a batch, run the rules over it, record alerts, notify."""
 
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,12 +87,40 @@ def _detect(
     if not keys:
         return _NOTHING
     window_state.lock_groups(keys)
-    matches = list(selection.matches)
+    prior, counted = window_state.NO_PRIOR_HITS, []
     if selection.new_hits:
         prior = window_state.load_prior_hits(selection.lookup_ranges())
-        window_state.store_hits(selection.new_hits, now=now)
-        matches += detection.threshold_matches(selection, ruleset.compiled, prior)
-    return record_matches(matches=matches, events=events, ruleset=ruleset, now=now)
+        counted = detection.threshold_matches(selection, ruleset.compiled, prior.hits)
+    recorded = record_matches(
+        matches=[*selection.matches, *counted],
+        events=events,
+        ruleset=ruleset,
+        now=now,
+        linked=prior.linked,
+    )
+    if selection.new_hits:
+        alerts = recorded.match_alerts[len(selection.matches) :]
+        window_state.store_hits(
+            selection.new_hits, now=now, alerts=_sole_alerts(selection, counted, alerts)
+        )
+    return recorded
+
+
+def _sole_alerts(
+    selection: detection.Selection, counted: list[detection.Match], alert_ids: Sequence[int]
+) -> dict[window_state.GroupRef, int]:
+    """Groups whose new hits all went into one alert (stored with their pack), by group."""
+    covered: dict[window_state.GroupRef, int] = defaultdict(int)
+    alerts: dict[window_state.GroupRef, set[int]] = defaultdict(set)
+    for match, alert_id in zip(counted, alert_ids, strict=True):
+        ref = (match.rule_id, match.group)
+        covered[ref] += len(match.event_indexes)  # a group's windows share no new hit
+        alerts[ref].add(alert_id)
+    return {
+        ref: alerts[ref].pop()
+        for ref, hits in selection.new_hits.items()
+        if covered[ref] == len(hits) and len(alerts[ref]) == 1
+    }
 
 
 _last_prune = 0.0

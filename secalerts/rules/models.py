@@ -88,6 +88,10 @@ class ThresholdHitPack(models.Model):
     # in event-time order (window_state finds a look-up range's hits by bisection).
     hits = models.TextField()
     created_at = models.DateTimeField()
+    # The alert every hit of the pack was linked to by the ingest that stored it (null:
+    # none, or several): a later window holding these hits and joining that alert need
+    # not link them again. A sustained attack's window holds thousands of them.
+    alert_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         # Only the indexes the hot path and pruning read; a rule's packs are deleted

@@ -1,8 +1,8 @@
 """Detection results -> alerts: deduplicate into open alerts or raise new ones, in bulk."""
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,10 +19,15 @@ class RecordResult:
     updated: tuple[int, ...]
     # The alerts each event of the batch was linked to (raised or updated by it).
     event_alerts: dict[Any, set[int]] = field(default_factory=dict)
+    # The alert each match joined or raised, in the order of the matches recorded.
+    match_alerts: tuple[int, ...] = ()
 
     @property
     def alert_ids(self) -> list[int]:
         return [*self.created, *self.updated]
+
+
+_NONE_LINKED: Mapping[int, Set[Any]] = {}
 
 
 @dataclass(slots=True)
@@ -41,11 +46,13 @@ def record_matches(
     events: Sequence[dict[str, Any]],
     ruleset: RuleSet,
     now: datetime,
+    linked: Mapping[int, Set[Any]] = _NONE_LINKED,
 ) -> RecordResult:
     """Call inside the ingest transaction, after window_state.lock_groups for these groups.
 
     A match joins an open alert of the same rule and group when their event times are
     within the rule's dedup window of each other; otherwise it raises a new alert.
+    `linked`: alert id -> prior event ids known to be linked to it already.
     """
     if not matches:
         return RecordResult(created=(), updated=())
@@ -53,6 +60,7 @@ def record_matches(
     by_key: dict[str, list[detection.Match]] = defaultdict(list)
     for match in matches:
         by_key[group_key(match.rule_id, match.group)].append(match)
+    joined: dict[int, _Pending] = {}  # id(match) -> the alert it joined or raised
 
     pending_by_key: dict[str, list[_Pending]] = defaultdict(list)
     for alert in _open_candidates(by_key, rules):
@@ -69,10 +77,13 @@ def record_matches(
                 pending = _Pending(_new_alert(rule, match, key, events, now))
                 pending_by_key[key].append(pending)
             _extend(pending, rule, match, events, now)
+            joined[id(match)] = pending
 
-    return _write(
-        [pending for group in pending_by_key.values() for pending in group if pending.changed]
+    result = _write(
+        [pending for group in pending_by_key.values() for pending in group if pending.changed],
+        linked,
     )
+    return replace(result, match_alerts=tuple(joined[id(match)].alert.pk for match in matches))
 
 
 def _open_candidates(
@@ -151,7 +162,7 @@ def _extend(
     pending.changed = True
 
 
-def _write(pendings: list[_Pending]) -> RecordResult:
+def _write(pendings: list[_Pending], linked: Mapping[int, Set[Any]]) -> RecordResult:
     new = [p for p in pendings if p.alert.pk is None]
     existing = [p for p in pendings if p.alert.pk is not None]
     for pending in new:  # nothing is linked to a new alert yet: every id counts
@@ -165,7 +176,7 @@ def _write(pendings: list[_Pending]) -> RecordResult:
             **{p.alert.pk: p.new_event_ids | p.prior_event_ids for p in new},
             **{p.alert.pk: p.new_event_ids for p in existing},
         },
-        maybe_linked={p.alert.pk: _prior_only(p) for p in existing},
+        maybe_linked={p.alert.pk: _prior_only(p) - linked.get(p.alert.pk, set()) for p in existing},
     )
     for pending in existing:
         pending.alert.event_count += added[pending.alert.pk]

@@ -182,3 +182,70 @@ def test_rules_may_group_by_event_time_and_id(send):
 
     (alert,) = Alert.objects.filter(rule=by_time)
     assert alert.group == {"timestamp": "2026-03-01T12:00:03+00:00", "id": event["id"]}
+
+
+def test_a_sustained_attack_does_not_link_its_window_again(send):
+    """Each request of an ongoing attack adds its own events to the open alert; the window's
+    earlier events, linked when they came, are not sent to the database again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rule = threshold_rule()
+    send([failure(second) for second in range(10)])
+    for start in (10, 15):
+        with CaptureQueriesContext(connection) as queries:
+            send([failure(second) for second in range(start, start + 5)])
+        relinks = [
+            q["sql"] for q in queries if "ON CONFLICT" in q["sql"] and "alertevent" in q["sql"]
+        ]
+        assert relinks == []
+
+    (alert,) = Alert.objects.filter(rule=rule)
+    assert alert.event_count == alert.events.count() == 20
+
+
+def test_prior_hits_not_yet_linked_join_the_alert_once(send):
+    """Hits stored before their window qualified, or linked to an alert since closed, are
+    linked to the alert their window joins now, each once."""
+    rule = threshold_rule()
+    send([failure(0)])  # below the threshold: stored, linked to nothing
+    send([failure(1), failure(2)])  # completes 0-1-2: a new alert takes all three
+    send([failure(3)])  # 0, 1 and 2 are prior hits of its window again
+    (first,) = Alert.objects.filter(rule=rule)
+    assert first.event_count == first.events.count() == 4
+
+    first.status = "resolved"
+    first.save()
+    send([failure(4)])  # the window 0..4 qualifies again; the open alert is gone
+
+    second = Alert.objects.filter(rule=rule).exclude(pk=first.pk).get()
+    assert second.event_count == second.events.count() == 5
+    send([failure(5)])
+    second.refresh_from_db()
+    assert second.event_count == second.events.count() == 6
+
+
+def test_one_batch_of_hits_split_over_two_alerts_is_checked_again(send):
+    """Two windows of one group in one request raise two alerts (no dedup); a later hit
+    joining the first window links its prior hits once."""
+    rule = threshold_rule(count=2, window_seconds=10)
+    rule.dedup_window_seconds = 0
+    rule.save()
+    send([failure(0), failure(1), failure(100), failure(101)])
+    assert Alert.objects.filter(rule=rule).count() == 2
+    send([failure(5)])
+
+    counts = sorted(
+        (alert.event_count, alert.events.count()) for alert in Alert.objects.filter(rule=rule)
+    )
+    assert counts == [(2, 2), (3, 3)]
+
+
+def test_hits_left_out_of_an_alert_are_linked_when_their_window_joins_it(send):
+    """A request whose hits only partly reached the alert: the rest are linked later."""
+    rule = threshold_rule()
+    send([failure(0), failure(1), failure(2), failure(500)])  # 500 is alone in its window
+    send([failure(501), failure(502)])  # 500-501-502 qualifies and joins the open alert
+
+    (alert,) = Alert.objects.filter(rule=rule)
+    assert alert.event_count == alert.events.count() == 6
