@@ -26,20 +26,30 @@ from secalerts.rules.registry import group_key
 GroupRef = tuple[Any, tuple[Any, ...]]  # (rule id, group values)
 
 
+# Advisory locks of threshold groups: (this class, a slot of the group key's hash).
+LOCK_CLASS = 0x5EC7
+# PostgreSQL keeps every lock in one shared table of max_locks_per_transaction x
+# max_connections entries (6,400 by default), so a lock per group ran out of shared
+# memory once a batch counted some 10,000 groups (a scan from 1000 sources under 10
+# threshold rules), and the batch could never be stored. Groups share slots instead:
+# at most this many locks a transaction; two groups in one slot only take turns.
+LOCK_SLOTS = 1024
+
+
 def lock_groups(keys: Iterable[str]) -> None:
     """Serialize writers per (rule, group) until commit. SQLite needs nothing: its
     IMMEDIATE transactions already admit one writer at a time."""
     if connection.vendor != "postgresql":
         return
-    lock_ids = sorted({int(key[:16], 16) - (1 << 63) for key in keys})  # signed 64-bit
-    if not lock_ids:
+    slots = sorted({int(key[:16], 16) % LOCK_SLOTS for key in keys})
+    if not slots:
         return
     with connection.cursor() as cursor:
         # Sorted order: two batches locking overlapping groups cannot deadlock.
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) "
-            "ORDER BY n",
-            [lock_ids],
+            "SELECT pg_advisory_xact_lock(%s, s::int) "
+            "FROM json_array_elements_text(%s::json) WITH ORDINALITY AS t(s, n) ORDER BY n",
+            [LOCK_CLASS, json.dumps(slots)],
         )
         cursor.fetchall()
 
@@ -85,7 +95,8 @@ def load_prior_hits(ranges: Mapping[GroupRef, tuple[datetime, datetime]]) -> Pri
 
 def prior_hits_query(ranges: Mapping[str, tuple[datetime, datetime]]) -> tuple[str, list[Any]]:
     """SQL and parameters reading the packs (id, key, hits, alert_id) that overlap each
-    key's range.
+    key's range. The ranges go as one JSON parameter, however many groups a batch counts
+    (the driver quoted a list parameter in Python: 1.3 ms against 0.4 for 190 groups).
 
     PostgreSQL looks each key up in the (key, last_timestamp) index, whatever its
     statistics say: with none yet (autovacuum off, or a young table), or none for this
@@ -96,25 +107,21 @@ def prior_hits_query(ranges: Mapping[str, tuple[datetime, datetime]]) -> tuple[s
     """
     adapt = bulk_insert.datetime_adapter()
     table = connection.ops.quote_name(ThresholdHitPack._meta.db_table)
+    params = [json.dumps([[key, adapt(lo), adapt(hi)] for key, (lo, hi) in ranges.items()])]
     if connection.vendor == "postgresql":
         return (
             "SELECT p.id, p.key, p.hits, p.alert_id "  # noqa: S608 - names are ours
-            "FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) AS r(key, low, high) "
-            f"CROSS JOIN LATERAL (SELECT id, key, hits, alert_id FROM {table} WHERE key = r.key "
-            "AND last_timestamp >= r.low AND first_timestamp <= r.high OFFSET 0) AS p",
-            [
-                list(ranges),
-                [adapt(low) for low, _ in ranges.values()],
-                [adapt(high) for _, high in ranges.values()],
-            ],
+            "FROM json_array_elements(%s::json) AS r(range) CROSS JOIN LATERAL "
+            f"(SELECT id, key, hits, alert_id FROM {table} WHERE key = r.range ->> 0 "
+            "AND last_timestamp >= (r.range ->> 1)::timestamptz "
+            "AND first_timestamp <= (r.range ->> 2)::timestamptz OFFSET 0) AS p",
+            params,
         )
-    # SQLite: the ranges as one JSON parameter, however many groups a batch counts.
-    ranges_json = json.dumps([[key, adapt(lo), adapt(hi)] for key, (lo, hi) in ranges.items()])
     return (
         "SELECT p.id, p.key, p.hits, p.alert_id FROM json_each(%s) AS r "  # noqa: S608
         f"JOIN {table} AS p ON p.key = r.value ->> 0 "
         "AND p.last_timestamp >= r.value ->> 1 AND p.first_timestamp <= r.value ->> 2",
-        [ranges_json],
+        params,
     )
 
 

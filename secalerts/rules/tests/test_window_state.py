@@ -249,3 +249,24 @@ def test_hits_left_out_of_an_alert_are_linked_when_their_window_joins_it(send):
 
     (alert,) = Alert.objects.filter(rule=rule)
     assert alert.event_count == alert.events.count() == 6
+
+
+def test_a_batch_counting_more_groups_than_postgresql_can_lock_is_stored(send):
+    """A scan from 1000 sources under 25 threshold rules counts 25,000 groups in one
+    request. PostgreSQL's shared lock table holds max_locks_per_transaction (64) times
+    max_connections entries: a lock per group ran out of shared memory (503 forever)."""
+    from django.db import connection
+
+    for number in range(25):
+        create_rule(
+            name=f"guessing {number}",
+            condition={"field": "event_type", "op": "eq", "value": "vpn.login_failed"},
+            group_by=["source_ip"],
+            threshold={"count": 100, "window_seconds": 60 + number},
+        )
+    scan = [failure(i % 60, source_ip=f"10.0.{i // 250}.{i % 250}") for i in range(1000)]
+
+    assert send(scan)["accepted"] == 1000
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM rules_thresholdhitpack")
+        assert cursor.fetchone()[0] == 25_000
