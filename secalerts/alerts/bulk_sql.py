@@ -169,17 +169,18 @@ def open_alerts_query(
     columns = "id, group_key, first_seen, last_seen, severity, severity_rank, event_count"
     near = "status IN (%s, %s) AND last_seen >= %s AND first_seen <= %s"
     params = [*OPEN_STATUSES, adapt(earliest), adapt(latest)]
+    keys_json = json.dumps(list(keys))  # one parameter, however many keys a batch has
     if connection.vendor == "postgresql":
         return (
-            f"SELECT a.* FROM unnest(%s::text[]) AS k(key) CROSS JOIN LATERAL "  # noqa: S608
-            f"(SELECT {columns} FROM {table} WHERE group_key = k.key AND {near} OFFSET 0) AS a "
-            "ORDER BY a.id",
-            [list(keys), *params],
+            "SELECT a.* FROM json_array_elements_text(%s::json) AS k(key) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT {columns} FROM {table} "
+            f"WHERE group_key = k.key AND {near} OFFSET 0) AS a ORDER BY a.id",
+            [keys_json, *params],
         )
-    return (  # the keys as one JSON parameter, however many a batch has
+    return (
         f"SELECT {columns} FROM {table} WHERE group_key IN (SELECT value FROM json_each(%s)) "  # noqa: S608
         f"AND {near} ORDER BY id",
-        [json.dumps(list(keys)), *params],
+        [keys_json, *params],
     )
 
 
