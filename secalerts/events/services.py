@@ -16,7 +16,7 @@ from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
 from secalerts.core import wal_checkpoint
-from secalerts.core.write_lock import ingest_write_lock
+from secalerts.core.write_lock import write_lock
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
 
@@ -49,7 +49,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     rows = event_rows(events, received_at=now)
     ruleset = registry.active_rules()
     selection = detection.select(events, ruleset.index) if ruleset.rules else None
-    with ingest_write_lock(), transaction.atomic():
+    with write_lock(), transaction.atomic():
         stored = frozenset(insert_events(rows))
         new_events, seen = [], set()
         for event in events:  # an id repeated within the batch: its first copy was stored

@@ -1,5 +1,5 @@
-"""SQLite: ingest transactions take turns on a file lock beside the database, which
-another process may hold; waiting past the database's busy timeout is a 503."""
+"""SQLite: ingest and triage transactions take turns on a file lock beside the database,
+which another process may hold; waiting past the database's busy timeout is a 503."""
 
 import fcntl
 import json
@@ -75,3 +75,53 @@ def test_waiting_past_the_busy_timeout_answers_503(
     assert response.status_code == 503
     assert "Retry-After" in response.headers
     assert Event.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_triage_change_waits_its_turn_too(held_lock, admin_user):
+    """Under ingest load a triage write took SQLite's busy handler, which sleeps ever
+    longer between tries while the workers' batches take turns on the file lock."""
+    from secalerts.alerts.services.triage import change_alert
+    from secalerts.alerts.tests.factories import AlertFactory
+
+    alert = AlertFactory()
+    outcome = []
+
+    def triage():
+        try:
+            outcome.append(change_alert(alert_id=alert.pk, actor=admin_user, status="resolved"))
+        finally:
+            connections.close_all()
+
+    analyst = threading.Thread(target=triage)
+    analyst.start()
+    analyst.join(timeout=0.5)
+    assert analyst.is_alive()
+    alert.refresh_from_db()
+    assert alert.status == "open"
+
+    fcntl.flock(held_lock, fcntl.LOCK_UN)
+    analyst.join(timeout=10)
+
+    assert [changed.status for changed in outcome] == ["resolved"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_triage_change_past_the_busy_timeout_answers_503(
+    held_lock, api_client, admin_user, bearer, monkeypatch
+):
+    from secalerts.alerts.tests.factories import AlertFactory
+
+    alert = AlertFactory()
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.2)
+
+    response = api_client.patch(
+        f"/api/alerts/{alert.pk}/",
+        {"status": "acknowledged"},
+        format="json",
+        HTTP_AUTHORIZATION=bearer(admin_user),
+    )
+
+    assert response.status_code == 503
+    alert.refresh_from_db()
+    assert alert.status == "open"
