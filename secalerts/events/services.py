@@ -48,7 +48,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     # database's one write lock throughout, and another worker's batch waits for it.
     rows = event_rows(events, received_at=now)
     ruleset = registry.active_rules()
-    selection = detection.select(events, ruleset.index) if ruleset.rules else None
+    prepared = _prepare(events, ruleset, now)
     with write_lock(), transaction.atomic():
         stored = frozenset(insert_events(rows))
         new_events, seen = [], set()
@@ -56,11 +56,11 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             if event["id"] in stored and event["id"] not in seen:
                 seen.add(event["id"])
                 new_events.append(event)
-        if selection is not None and len(new_events) < len(events):
-            selection = detection.select(new_events, ruleset.index)  # duplicates left out
+        if prepared is not None and len(new_events) < len(events):
+            prepared = _prepare(new_events, ruleset, now)  # duplicates left out
         recorded = _NOTHING
-        if new_events and selection is not None:
-            recorded = _detect(new_events, ruleset, selection, now)
+        if new_events and prepared is not None:
+            recorded = _detect(new_events, ruleset, *prepared, now)
     # After the write lock too (pushes read the alerts and may wait on Redis).
     notify_alerts(created=recorded.created, updated=recorded.updated)
     wal_checkpoint.after_write()
@@ -76,10 +76,21 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
 _NOTHING = RecordResult(created=(), updated=())
 
 
+def _prepare(
+    events: Sequence[dict[str, Any]], ruleset: registry.RuleSet, now: datetime
+) -> tuple[detection.Selection, dict[window_state.GroupRef, window_state.PackRow]] | None:
+    """What the rules find in the events, and the threshold packs of their hits."""
+    if not ruleset.rules:
+        return None
+    selection = detection.select(events, ruleset.index)
+    return selection, window_state.pack_hits(selection.new_hits, now=now)
+
+
 def _detect(
     events: list[dict[str, Any]],
     ruleset: registry.RuleSet,
     selection: detection.Selection,
+    packs: dict[window_state.GroupRef, window_state.PackRow],
     now: datetime,
 ) -> RecordResult:
     keys = {registry.group_key(m.rule_id, m.group) for m in selection.matches}
@@ -100,9 +111,7 @@ def _detect(
     )
     if selection.new_hits:
         alerts = recorded.match_alerts[len(selection.matches) :]
-        window_state.store_hits(
-            selection.new_hits, now=now, alerts=_sole_alerts(selection, counted, alerts)
-        )
+        window_state.store_hits(packs, alerts=_sole_alerts(selection, counted, alerts))
     return recorded
 
 

@@ -6,6 +6,7 @@ take turns, so the second sees the first's committed hits.
 """
 
 import json
+import operator
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
@@ -142,7 +143,7 @@ class _UnpackedPacks:
         self._hits = 0
 
     def get(self, pack_id: int, packed: str) -> tuple[list[int], list[detection.Hit]]:
-        """(event times in microseconds, hits), both in event-time order (see store_hits)."""
+        """(event times in microseconds, hits), both in event-time order (see pack_hits)."""
         cached = self._packs.get(pack_id)
         if cached is not None and cached[0] == packed:
             self._packs.move_to_end(pack_id)
@@ -167,41 +168,47 @@ class _UnpackedPacks:
 
 
 _unpacked = _UnpackedPacks(max_hits=100_000)
-# JSON of a batch's packs: msgspec writes them in 0.2 ms where json.dumps took 1.4.
-_encode = msgspec.json.Encoder().encode
+# JSON of a batch's packs: msgspec writes them in 0.2 ms where json.dumps took 1.4,
+# event ids as 32 hex digits.
+_encode = msgspec.json.Encoder(uuid_format="hex").encode
+_BY_TIME = operator.itemgetter(0)  # Hit.timestamp
 
 
-def store_hits(
-    new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]],
-    *,
-    now: datetime,
-    alerts: Mapping[GroupRef, int],
-) -> None:
-    """One pack per group: its new hits in event-time order, and the alert all of them
-    were linked to, if one alert took them all (`alerts`). Only events stored by this
-    transaction reach here, so no hit is stored twice."""
+PACK_COLUMNS = ("rule_id", "key", "first_timestamp", "last_timestamp", "hits", "created_at")
+PackRow = tuple[Any, ...]  # the values of PACK_COLUMNS
+
+
+def pack_hits(
+    new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
+) -> dict[GroupRef, PackRow]:
+    """One pack per group: its new hits in event-time order. Needs no stored state, so
+    ingestion builds the packs before its transaction (2 ms for a batch's 190 packs)."""
     adapt = bulk_insert.datetime_adapter()
     created = adapt(now)
-    rows = []
+    packs = {}
     for ref, hits in new_hits.items():
         rule_id, group = ref
-        ordered = sorted((hit for _, hit in hits), key=lambda hit: hit.timestamp)
-        packed = [[_micros(hit.timestamp), hit.ref.hex, hit.value] for hit in ordered]
-        rows.append(
-            (
-                rule_id,
-                group_key(rule_id, group),
-                adapt(ordered[0].timestamp),
-                adapt(ordered[-1].timestamp),
-                _encode(packed).decode(),
-                created,
-                alerts.get(ref),
-            )
+        ordered = sorted([hit for _, hit in hits], key=_BY_TIME)
+        packed = [[_micros(hit.timestamp), hit.ref, hit.value] for hit in ordered]
+        packs[ref] = (
+            rule_id,
+            group_key(rule_id, group),
+            adapt(ordered[0].timestamp),
+            adapt(ordered[-1].timestamp),
+            _encode(packed).decode(),
+            created,
         )
+    return packs
+
+
+def store_hits(packs: Mapping[GroupRef, PackRow], *, alerts: Mapping[GroupRef, int]) -> None:
+    """Store packs (`pack_hits`) with the alert all of a pack's hits were linked to, if
+    one alert took them all (`alerts`). Only events stored by this transaction reach
+    here, so no hit is stored twice."""
     bulk_insert.insert_rows(
         ThresholdHitPack._meta.db_table,
-        ("rule_id", "key", "first_timestamp", "last_timestamp", "hits", "created_at", "alert_id"),
-        rows,
+        (*PACK_COLUMNS, "alert_id"),
+        [(*row, alerts.get(ref)) for ref, row in packs.items()],
     )
 
 
