@@ -126,7 +126,7 @@ def _sole_alerts(
         covered[ref] += len(match.event_indexes)  # a group's windows share no new hit
         alerts[ref].add(alert_id)
     return {
-        ref: alerts[ref].pop()
+        ref: next(iter(alerts[ref]))
         for ref, hits in selection.new_hits.items()
         if covered[ref] == len(hits) and len(alerts[ref]) == 1
     }

@@ -38,8 +38,8 @@ LOCK_SLOTS = 1024
 
 
 def lock_groups(keys: Iterable[str]) -> None:
-    """Serialize writers per (rule, group) until commit. SQLite needs nothing: its
-    IMMEDIATE transactions already admit one writer at a time."""
+    """Serialize writers per (rule, group), by its lock slot, until commit. SQLite needs
+    nothing: its IMMEDIATE transactions already admit one writer at a time."""
     if connection.vendor != "postgresql":
         return
     slots = sorted({int(key[:16], 16) % LOCK_SLOTS for key in keys})
@@ -120,8 +120,9 @@ def prior_hits_query(ranges: Mapping[str, tuple[datetime, datetime]]) -> tuple[s
         )
     return (
         "SELECT p.id, p.key, p.hits, p.alert_id FROM json_each(%s) AS r "  # noqa: S608
-        f"JOIN {table} AS p ON p.key = r.value ->> 0 "
-        "AND p.last_timestamp >= r.value ->> 1 AND p.first_timestamp <= r.value ->> 2",
+        f"JOIN {table} AS p ON p.key = json_extract(r.value, '$[0]') "
+        "AND p.last_timestamp >= json_extract(r.value, '$[1]') "
+        "AND p.first_timestamp <= json_extract(r.value, '$[2]')",
         params,
     )
 
