@@ -45,3 +45,4 @@ bench: $(VENV)/.deps-dev
 	$(PY) bench/ingest.py $(BENCH_ARGS)
 	$(PY) bench/alerts.py
 	$(PY) bench/soak.py
+	$(PY) bench/attack.py
