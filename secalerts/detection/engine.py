@@ -9,7 +9,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,25 @@ class Selection:
     matches: list[Match]
     new_hits: dict[GroupRef, list[tuple[int, Hit]]]
     windows: dict[Any, int]  # threshold rule id -> window seconds
+
+    def only(self, kept: Sequence[int]) -> "Selection":
+        """The selection of events[kept] alone (renumbered in that order): the matches
+        and hits `select` over them finds, as rules look at one event at a time (their
+        order may differ). Ingestion selects
+        before it knows which events are stored already, and keeps this for the new ones
+        instead of selecting again (4-6 ms for 1000 events, with SQLite locked)."""
+        new_position = {old: new for new, old in enumerate(kept)}
+        matches = [
+            replace(match, event_indexes=(new_position[match.event_indexes[0]],))
+            for match in self.matches  # a plain rule's match holds one event
+            if match.event_indexes[0] in new_position
+        ]
+        new_hits = {}
+        for ref, hits in self.new_hits.items():
+            left = [(new_position[i], hit) for i, hit in hits if i in new_position]
+            if left:
+                new_hits[ref] = left
+        return Selection(matches=matches, new_hits=new_hits, windows=self.windows)
 
     def lookup_ranges(self) -> dict[GroupRef, tuple[datetime, datetime]]:
         """For each touched group, the only time range where prior hits can matter."""

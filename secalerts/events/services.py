@@ -48,19 +48,20 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     # database's one write lock throughout, and another worker's batch waits for it.
     rows = event_rows(events, received_at=now)
     ruleset = registry.active_rules()
-    prepared = _prepare(events, ruleset, now)
+    prepared = _Prepared.of(events, ruleset, now) if ruleset.rules else None
     with write_lock(), transaction.atomic():
         stored = frozenset(insert_events(rows))
-        new_events, seen = [], set()
-        for event in events:  # an id repeated within the batch: its first copy was stored
+        kept, seen = [], set()
+        for position, event in enumerate(events):  # a repeated id: its first copy was stored
             if event["id"] in stored and event["id"] not in seen:
                 seen.add(event["id"])
-                new_events.append(event)
-        if prepared is not None and len(new_events) < len(events):
-            prepared = _prepare(new_events, ruleset, now)  # duplicates left out
+                kept.append(position)
+        new_events = [events[position] for position in kept]
+        if prepared is not None and len(kept) < len(events):
+            prepared = prepared.only(kept, now)  # duplicates left out
         recorded = _NOTHING
         if new_events and prepared is not None:
-            recorded = _detect(new_events, ruleset, *prepared, now)
+            recorded = _detect(new_events, ruleset, prepared.selection, prepared.packs, now)
     # After the write lock too (pushes read the alerts and may wait on Redis).
     notify_alerts(created=recorded.created, updated=recorded.updated)
     wal_checkpoint.after_write()
@@ -76,14 +77,29 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
 _NOTHING = RecordResult(created=(), updated=())
 
 
-def _prepare(
-    events: Sequence[dict[str, Any]], ruleset: registry.RuleSet, now: datetime
-) -> tuple[detection.Selection, dict[window_state.GroupRef, window_state.PackRow]] | None:
-    """What the rules find in the events, and the threshold packs of their hits."""
-    if not ruleset.rules:
-        return None
-    selection = detection.select(events, ruleset.index)
-    return selection, window_state.pack_hits(selection.new_hits, now=now)
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What the rules find in a batch, and the threshold packs of their hits."""
+
+    selection: detection.Selection
+    packs: dict[window_state.GroupRef, window_state.PackRow]
+
+    @classmethod
+    def of(
+        cls, events: Sequence[dict[str, Any]], ruleset: registry.RuleSet, now: datetime
+    ) -> "_Prepared":
+        selection = detection.select(events, ruleset.index)
+        return cls(selection, window_state.pack_hits(selection.new_hits, now=now))
+
+    def only(self, kept: Sequence[int], now: datetime) -> "_Prepared":
+        """Of the events at these positions alone: packs are made again only for the
+        groups that lost hits."""
+        selection = self.selection.only(kept)
+        before = self.selection.new_hits
+        changed = {r: h for r, h in selection.new_hits.items() if len(h) < len(before[r])}
+        packs = {ref: self.packs[ref] for ref in selection.new_hits if ref not in changed}
+        packs.update(window_state.pack_hits(changed, now=now))
+        return _Prepared(selection, packs)
 
 
 def _detect(

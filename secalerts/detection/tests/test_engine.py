@@ -146,3 +146,36 @@ def test_indexed_rules_match_exactly_what_their_whole_condition_matches(events):
         for index, event in enumerate(events)
         if rule.matches(event)
     }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "event_type": st.sampled_from(["auth.failure", "proc.start"]),
+                "severity": st.sampled_from(["low", "high"]),
+                "source_ip": st.sampled_from(["10.0.0.1", "10.0.0.2"]),
+                "source": st.sampled_from(["fw", "edr"]),
+            },
+            optional={"username": st.sampled_from(["root", "alice"])},
+        ),
+        max_size=12,
+    ),
+    st.data(),
+)
+def test_a_selection_kept_for_some_events_is_their_own_selection(events, data):
+    """Ingestion selects before it knows which ids are stored already, then keeps the
+    selection of the new events instead of selecting again."""
+    for index, event in enumerate(events):
+        event.update(id=index, timestamp=T0)
+    kept = sorted(
+        data.draw(st.sets(st.sampled_from(range(len(events)))) if events else st.just(set()))
+    )
+
+    narrowed = select(events, RULES).only(kept)
+    again = select([events[i] for i in kept], RULES)
+
+    assert set(narrowed.matches) == set(again.matches)
+    assert narrowed.new_hits == again.new_hits
+    assert narrowed.lookup_ranges() == again.lookup_ranges()
