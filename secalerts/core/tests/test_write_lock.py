@@ -10,6 +10,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from secalerts.alerts.services.triage import change_alert
+from secalerts.alerts.tests.factories import AlertFactory
 from secalerts.core.write_lock import lock_path
 from secalerts.events.models import Event
 from secalerts.events.services import ingest_events
@@ -81,9 +83,6 @@ def test_waiting_past_the_busy_timeout_answers_503(
 def test_a_triage_change_waits_its_turn_too(held_lock, admin_user):
     """Under ingest load a triage write took SQLite's busy handler, which sleeps ever
     longer between tries while the workers' batches take turns on the file lock."""
-    from secalerts.alerts.services.triage import change_alert
-    from secalerts.alerts.tests.factories import AlertFactory
-
     alert = AlertFactory()
     outcome = []
 
@@ -110,8 +109,6 @@ def test_a_triage_change_waits_its_turn_too(held_lock, admin_user):
 def test_a_triage_change_past_the_busy_timeout_answers_503(
     held_lock, api_client, admin_user, bearer, monkeypatch
 ):
-    from secalerts.alerts.tests.factories import AlertFactory
-
     alert = AlertFactory()
     monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.2)
 

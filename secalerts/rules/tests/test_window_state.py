@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -187,9 +188,6 @@ def test_rules_may_group_by_event_time_and_id(send):
 def test_a_sustained_attack_does_not_link_its_window_again(send):
     """Each request of an ongoing attack adds its own events to the open alert; the window's
     earlier events, linked when they came, are not sent to the database again."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     rule = threshold_rule()
     send([failure(second) for second in range(10)])
     for start in (10, 15):
@@ -255,8 +253,6 @@ def test_a_batch_counting_more_groups_than_postgresql_can_lock_is_stored(send):
     """A scan from 1000 sources under 25 threshold rules counts 25,000 groups in one
     request. PostgreSQL's shared lock table holds max_locks_per_transaction (64) times
     max_connections entries: a lock per group ran out of shared memory (503 forever)."""
-    from django.db import connection
-
     for number in range(25):
         create_rule(
             name=f"guessing {number}",
