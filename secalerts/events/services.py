@@ -16,7 +16,6 @@ from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
 from secalerts.core import wal_checkpoint
-from secalerts.core.write_lock import write_lock
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
 
@@ -49,7 +48,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     rows = event_rows(events, received_at=now)
     ruleset = registry.active_rules()
     prepared = _Prepared.of(events, ruleset, now) if ruleset.rules else None
-    with write_lock(), transaction.atomic():
+    with transaction.atomic():
         stored = frozenset(insert_events(rows))
         kept, seen = [], set()
         for position, event in enumerate(events):  # a repeated id: its first copy was stored

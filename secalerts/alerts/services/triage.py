@@ -14,7 +14,6 @@ from secalerts.alerts.models import Alert, AlertHistory
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.transitions import check_transition
 from secalerts.core.errors import InvalidInput, NotFoundError
-from secalerts.core.write_lock import write_lock
 
 UNSET: Any = object()
 
@@ -32,7 +31,7 @@ def change_alert(
     The row is locked, so two admins at once are applied one after the other and each
     change is checked against the status the other left.
     """
-    with write_lock(), transaction.atomic():
+    with transaction.atomic():
         alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
         if alert is None:
             raise NotFoundError("Alert not found.")
@@ -63,7 +62,7 @@ def bulk_change_alerts(
 ) -> int:
     """All or nothing: an unknown id or a forbidden transition changes no alert."""
     wanted = sorted(set(ids))
-    with write_lock(), transaction.atomic():
+    with transaction.atomic():
         # Locked in id order, so concurrent bulk updates cannot deadlock each other.
         alerts = list(Alert.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
         missing = sorted(set(wanted) - {alert.pk for alert in alerts})
