@@ -5,6 +5,12 @@ table (its primary key and five list indexes), one transaction and commit per ba
 `executemany` on SQLite, `COPY` on PostgreSQL (the fastest path each offers). No HTTP,
 authentication, validation, rules or alerts, so no server can ingest faster than this.
 
+Beside it, the same rows into a bare table: the events' columns with no key, index or
+constraint. Rows per second of that kind are what the ingest issue's figures
+for scale were (the raw driver's executemany "about 128,000" on SQLite); the
+difference between the two is what the primary key over client-chosen UUIDs and the
+list filters' indexes cost.
+
     .venv/bin/python bench/floor.py [--batches 100] [--databases sqlite,postgres]
 """
 
@@ -27,10 +33,12 @@ COLUMNS = (
 )
 
 
-def storage_floor(kind: str, batches: list[list[dict]]) -> float:
-    """Events per second the raw driver stores, batch by batch, into a fresh events table."""
+def storage_floor(kind: str, batches: list[list[dict]], *, bare: bool = False) -> float:
+    """Events per second the raw driver stores, batch by batch, into a fresh events table
+    (or, `bare`, into a table of its columns alone)."""
     url = reset_database(kind, "bench_floor")
-    write = _sqlite_writer(url) if kind == "sqlite" else _postgres_writer(url)
+    table = _bare_table(kind, url) if bare else "events_event"
+    write = _sqlite_writer(url, table) if kind == "sqlite" else _postgres_writer(url, table)
     elapsed = 0.0
     for batch in batches:
         received = datetime.now(UTC)
@@ -40,14 +48,29 @@ def storage_floor(kind: str, batches: list[list[dict]]) -> float:
     return sum(len(batch) for batch in batches) / elapsed
 
 
-def _sqlite_writer(url: str):
+def _bare_table(kind: str, url: str) -> str:
+    """A copy of the events table's columns: no primary key, index or check."""
+    if kind == "sqlite":
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        conn.execute("CREATE TABLE bare_event AS SELECT * FROM events_event WHERE 0")
+        conn.commit()
+        conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
+            conn.execute("CREATE TABLE bare_event (LIKE events_event)")
+    return "bare_event"
+
+
+def _sqlite_writer(url: str, table: str):
     # The server's PRAGMAs (security_backend/settings.py) and its IMMEDIATE transactions.
     conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
     conn.executescript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000; "
         "PRAGMA cache_size=-32768;"
     )
-    sql = f"INSERT INTO events_event ({COLUMNS}) VALUES ({', '.join(['?'] * 12)})"
+    sql = f"INSERT INTO {table} ({COLUMNS}) VALUES ({', '.join(['?'] * 12)})"
 
     def write(batch: list[dict], received: datetime) -> None:
         stamp = received.replace(tzinfo=None).isoformat(" ")
@@ -67,7 +90,7 @@ def _sqlite_writer(url: str):
     return write
 
 
-def _postgres_writer(url: str):
+def _postgres_writer(url: str, table: str):
     import psycopg
 
     conn = psycopg.connect(url.replace("postgres://", "postgresql://", 1))
@@ -75,7 +98,7 @@ def _postgres_writer(url: str):
     def write(batch: list[dict], received: datetime) -> None:
         with (
             conn.cursor() as cursor,
-            cursor.copy(f"COPY events_event ({COLUMNS}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy,
         ):
             for event in batch:
                 copy.write_row((event["id"], event["timestamp"], received, *_fields(event)))
@@ -111,8 +134,11 @@ def main() -> None:
     batches = [[stream.next() for _ in range(1000)] for _ in range(args.batches)]
     print(f"cores: {os.cpu_count()}; {args.batches} batches of 1000 loghub events, raw driver")
     for kind in args.databases.split(","):
-        rate = storage_floor(kind, batches)
-        print(f"  {kind:<9} storage floor {rate:>10,.0f} events/s")
+        rate, bare = storage_floor(kind, batches), storage_floor(kind, batches, bare=True)
+        print(
+            f"  {kind:<9} storage floor {rate:>10,.0f} events/s;"
+            f" bare table (no key or index) {bare:>10,.0f} rows/s"
+        )
 
 
 if __name__ == "__main__":
