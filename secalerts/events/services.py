@@ -49,13 +49,14 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     ruleset = registry.active_rules()
     prepared = _Prepared.of(events, ruleset, now) if ruleset.rules else None
     with transaction.atomic():
-        stored = frozenset(insert_events(rows))
+        inserted = insert_events(rows)
         kept, seen = [], set()
-        for position, event in enumerate(events):  # a repeated id: its first copy was stored
-            if event["id"] in stored and event["id"] not in seen:
-                seen.add(event["id"])
+        for position, row in enumerate(rows):  # a repeated id: its first copy was stored
+            if row[0] in inserted and row[0] not in seen:
+                seen.add(row[0])
                 kept.append(position)
         new_events = [events[position] for position in kept]
+        stored = frozenset(event["id"] for event in new_events)
         if prepared is not None and len(kept) < len(events):
             prepared = prepared.only(kept, now)  # duplicates left out
         recorded = _NOTHING

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from secalerts.core import bulk_insert
 from secalerts.events.models import Event
@@ -48,10 +47,12 @@ def event_rows(events: Sequence[dict[str, Any]], *, received_at: datetime) -> li
     ]
 
 
-def insert_events(rows: Sequence[tuple]) -> set[UUID]:
+def insert_events(rows: Sequence[tuple]) -> set[Any]:
     """Insert event rows (`event_rows`) not stored yet; returns the ids inserted by this
-    call. Of two events with one id in the batch, the first is stored."""
-    inserted = bulk_insert.insert_new_rows(
-        Event._meta.db_table, COLUMNS, rows, conflict=("id",), returning="id", likely_new=True
+    call in the rows' own form (hex text on SQLite), so that no UUID is parsed back (1000
+    a batch). Of two events with one id in the batch, the first is stored."""
+    return set(
+        bulk_insert.insert_new_rows(
+            Event._meta.db_table, COLUMNS, rows, conflict=("id",), returning="id", likely_new=True
+        )
     )
-    return {value if isinstance(value, UUID) else UUID(str(value)) for value in inserted}
