@@ -22,27 +22,30 @@ from django.db import OperationalError
 POLL_SECONDS = 0.0005
 _files: dict[str, int] = {}  # lock file path -> open descriptor, one per process
 # An flock belongs to the open file, not the thread: threads of one process (a Django
-# view beside the group committer) take turns on this lock first.
-_thread_lock = threading.Lock()
+# view beside the group committer) take turns on a thread lock of the file first.
+_thread_locks: dict[str, threading.Lock] = {}
 
 
 def acquire(settings_dict: dict[str, Any]) -> None:
     """Wait for this process's turn, then the database's, for at most the database's
     busy timeout; past it, "database is locked" as SQLite says it (a 503)."""
+    path = lock_path(settings_dict)
     timeout = settings_dict.get("OPTIONS", {}).get("timeout", 5)
     deadline = time.monotonic() + timeout
-    if not _thread_lock.acquire(timeout=timeout):
+    thread_lock = _thread_locks.setdefault(path, threading.Lock())
+    if not thread_lock.acquire(timeout=timeout):
         raise OperationalError("database is locked")
     try:
-        _acquire(_descriptor(lock_path(settings_dict)), deadline)
+        _acquire(_descriptor(path), deadline)
     except BaseException:
-        _thread_lock.release()
+        thread_lock.release()
         raise
 
 
 def release(settings_dict: dict[str, Any]) -> None:
-    fcntl.flock(_descriptor(lock_path(settings_dict)), fcntl.LOCK_UN)
-    _thread_lock.release()
+    path = lock_path(settings_dict)
+    fcntl.flock(_descriptor(path), fcntl.LOCK_UN)
+    _thread_locks[path].release()
 
 
 def lock_path(settings_dict: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from secalerts.alerts.models import Alert
 from secalerts.alerts.services.triage import change_alert
 from secalerts.alerts.tests.factories import AlertFactory
+from secalerts.core import write_lock
 from secalerts.core.write_lock import lock_path
 from secalerts.events.models import Event
 from secalerts.events.services import ingest_events
@@ -128,3 +129,14 @@ def test_waiting_past_the_busy_timeout_answers_503(
     assert Event.objects.count() == 0
     assert Alert.objects.get().status == "open"
     assert not Rule.objects.filter(name="r").exists()
+
+
+def test_two_databases_of_one_process_do_not_share_a_turn(tmp_path):
+    """A transaction on one SQLite database may open one on another in the same thread."""
+    first, second = ({"NAME": str(tmp_path / name), "OPTIONS": {"timeout": 0.2}} for name in "ab")
+
+    write_lock.acquire(first)
+    write_lock.acquire(second)  # before: the one thread lock of the process, 503 here
+
+    write_lock.release(second)
+    write_lock.release(first)
