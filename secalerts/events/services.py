@@ -49,12 +49,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     ruleset = registry.active_rules()
     prepared = _Prepared.of(events, ruleset, now) if ruleset.rules else None
     with transaction.atomic():
-        inserted = insert_events(rows)
-        kept, seen = [], set()
-        for position, row in enumerate(rows):  # a repeated id: its first copy was stored
-            if row[0] in inserted and row[0] not in seen:
-                seen.add(row[0])
-                kept.append(position)
+        kept = insert_events(rows)
         new_events = [events[position] for position in kept]
         stored = frozenset(event["id"] for event in new_events)
         if prepared is not None and len(kept) < len(events):
