@@ -185,6 +185,9 @@ SIMPLE_JWT = {
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "LEEWAY": 0,
+    # Tokens carry a hash of the password hash, compared on every use (accounts.identity):
+    # a password change revokes every token of the user at once.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 LOGIN_FAILURES_PER_MINUTE = env.int("LOGIN_FAILURES_PER_MINUTE", default=5)

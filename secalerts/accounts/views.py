@@ -13,6 +13,7 @@ from rest_framework_simplejwt import views as jwt_views
 from secalerts.accounts.roles import roles_of
 from secalerts.accounts.serializers import MeSerializer, TokenPairSerializer
 from secalerts.accounts.throttling import check_login_allowed, client_ip, record_login_failure
+from secalerts.accounts.tokens import RotatingRefreshSerializer
 
 _ERROR = OpenApiResponse(description="Error with a `detail` message.")
 
@@ -38,7 +39,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     summary="Rotate a refresh token (the used one is blacklisted)",
 )
 class TokenRefreshView(jwt_views.TokenRefreshView):
-    pass
+    serializer_class = RotatingRefreshSerializer  # type: ignore[assignment]
 
 
 @extend_schema(

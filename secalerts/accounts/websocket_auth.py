@@ -14,11 +14,9 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework.exceptions import APIException
 
-from secalerts.accounts.roles import roles_of
+from secalerts.accounts.identity import identify_token
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
@@ -26,16 +24,14 @@ ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
 
 @database_sync_to_async
 def _user_for(token: str | None) -> tuple[Any, frozenset]:
-    if not token:
-        return AnonymousUser(), frozenset()
     try:
-        user_id = AccessToken(token)[jwt_settings.USER_ID_CLAIM]
-    except (TokenError, KeyError):
+        who = identify_token(token)
+    except APIException:
         return AnonymousUser(), frozenset()
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    user = get_user_model().objects.filter(pk=who.user_id).first()
     if user is None:
         return AnonymousUser(), frozenset()
-    return user, roles_of(user)
+    return user, who.roles
 
 
 class JWTAuthMiddleware(BaseMiddleware):

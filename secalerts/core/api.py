@@ -1,6 +1,8 @@
 """API plumbing shared by every app: the exception handler and JSON error views."""
 
 import logging
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,37 +13,48 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
-from secalerts.core.errors import DomainError
+from secalerts.core.errors import (
+    CHALLENGE,
+    DomainError,
+    InvalidInput,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 
-DATABASE_UNAVAILABLE = {
-    "detail": "The database is unavailable; retry later.",
-    "code": "service_unavailable",
-}
+RETRY_AFTER_SECONDS = "5"
+SERVER_ERROR = {"detail": "Internal server error.", "code": "server_error"}
 
 logger = logging.getLogger(__name__)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus domain errors, Django validation errors and oversize bodies."""
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    status: int
+    body: Any  # a JSON object; DRF's field errors may be a list
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_answer(exc: Exception) -> ErrorAnswer | None:
+    """The one mapping from an error to status, JSON body and headers, for DRF views and
+    for the paths served beside them (direct ingest). None: not a client's error (500)."""
     if isinstance(exc, DomainError):
-        body: dict[str, object] = {"detail": exc.message, "code": exc.code}
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         if exc.detail is not None:
             body["errors"] = exc.detail
-        return Response(body, status=exc.status_code)
+        headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status_code == 503 else {}
+        return ErrorAnswer(exc.status_code, body, headers)
     if isinstance(exc, OperationalError | InterfaceError):
         # Lost or refused database connection: the client should retry, not see a crash.
         logger.warning("database unavailable: %s", type(exc).__name__)
-        return Response(DATABASE_UNAVAILABLE, status=503, headers={"Retry-After": "5"})
+        return error_answer(ServiceUnavailable("The database is unavailable; retry later."))
     if isinstance(exc, DataError):
         # The database refused a value the validators let through: the client's input.
         logger.warning("database refused a value: %s", exc)
-        return Response({"detail": "A value is out of range.", "code": "invalid"}, status=400)
+        return error_answer(InvalidInput("A value is out of range."))
     if isinstance(exc, RequestDataTooBig):
-        return Response(
-            {"detail": "Request body is too large.", "code": "payload_too_large"}, status=413
-        )
+        return error_answer(PayloadTooLarge("Request body is too large."))
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -50,7 +63,37 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, exceptions.APIException):
+        return _api_exception_answer(exc)
+    return None
+
+
+def _api_exception_answer(exc: exceptions.APIException) -> ErrorAnswer:
+    headers = {}
+    status = exc.status_code
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # DRF's views set auth_header (or turn the 401 into a 403 without one); the
+        # other paths always have the one bearer challenge.
+        challenge = getattr(exc, "auth_header", CHALLENGE)
+        if challenge:
+            headers["WWW-Authenticate"] = challenge
+        else:
+            status = 403
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(math.ceil(exc.wait))
+    detail = exc.detail
+    if isinstance(detail, list | dict):  # field errors, as DRF answers them
+        return ErrorAnswer(status, detail, headers)
+    return ErrorAnswer(status, {"detail": str(detail), "code": detail.code}, headers)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler: `error_answer`, with the transaction rolled back as DRF's does."""
+    answer = error_answer(exc)
+    if answer is None:
+        return None
+    set_rollback()
+    return Response(answer.body, status=answer.status, headers=answer.headers)
 
 
 def _json_error(status: int, detail: str, code: str) -> JsonResponse:
@@ -77,4 +120,4 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
-    return _json_error(500, "Internal server error.", "server_error")
+    return JsonResponse(SERVER_ERROR, status=500)

@@ -1,5 +1,8 @@
 """Domain errors raised by services; core.api maps them to HTTP once."""
 
+# The bearer challenge of every 401 (RFC 6750), whichever path answers it.
+CHALLENGE = 'Bearer realm="api"'
+
 
 class DomainError(Exception):
     """A request that is well-formed but breaks a business rule."""

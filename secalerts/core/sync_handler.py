@@ -26,4 +26,9 @@ class SyncChainASGIHandler(ASGIHandler):
     def _respond(self, request: HttpRequest) -> HttpResponseBase:
         # What the request_started signal does, in the thread that uses the connection.
         close_old_connections()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # And what request_finished does: Django sends it from another thread, so
+            # CONN_MAX_AGE=0 would otherwise leave this thread's connection open.
+            close_old_connections()

@@ -20,7 +20,8 @@ import msgspec
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
-from secalerts.events.group_commit import GroupCommitter, Outcome, Request, error_outcome
+from secalerts.core.errors import InvalidInput, PayloadTooLarge
+from secalerts.events.group_commit import GroupCommitter, Outcome, Request, failure_outcome
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -128,13 +129,11 @@ async def _read_body(receive: Receive, limit: int) -> bytes | Outcome:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return error_outcome(400, "Client disconnected.", "bad_request")
+            return failure_outcome(InvalidInput("Client disconnected."))
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return error_outcome(
-                413, f"Request body is larger than {limit} bytes.", "payload_too_large"
-            )
+            return failure_outcome(PayloadTooLarge(f"Request body is larger than {limit} bytes."))
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

@@ -31,7 +31,6 @@ of it is written again on its own, so one bad request cannot fail the others.
 import asyncio
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,13 +38,12 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DataError, InterfaceError, OperationalError, close_old_connections
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
+from django.db import InterfaceError, OperationalError, close_old_connections
+from rest_framework.exceptions import PermissionDenied
 
-from secalerts.accounts.roles import roles_of_active_users
-from secalerts.core.api import DATABASE_UNAVAILABLE
+from secalerts.accounts.identity import identify_all
+from secalerts.accounts.roles import may_ingest
+from secalerts.core.api import SERVER_ERROR, error_answer
 from secalerts.core.errors import DomainError
 from secalerts.events.endpoint import answer, read_body
 from secalerts.events.services import ingest_events
@@ -54,7 +52,6 @@ from secalerts.events.services import ingest_events
 GROUP_MAX_BYTES = 256 * 1024
 
 logger = logging.getLogger("secalerts.request")
-_CHALLENGE = [(b"www-authenticate", b'Bearer realm="api"')]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +66,6 @@ class Outcome:
     body: dict[str, Any]
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     user_id: int | None = None
-
-
-def error_outcome(status: int, detail: str, code: str, **extra: Any) -> Outcome:
-    return Outcome(status, {"detail": detail, "code": code}, **extra)
 
 
 class GroupCommitter:
@@ -196,12 +189,8 @@ def write_group(requests: Sequence[Request]) -> list[Outcome]:
     close_old_connections()  # what Django's request_started signal does, for CONN_MAX_AGE
     try:
         return _write_group(requests)
-    except (OperationalError, InterfaceError) as error:
-        logger.warning("database unavailable during ingest: %s", type(error).__name__)
-        return [Outcome(503, DATABASE_UNAVAILABLE) for _ in requests]
-    except Exception:
-        logger.exception("unexpected error during ingest")
-        return [error_outcome(500, "Internal server error.", "server_error") for _ in requests]
+    except Exception as error:  # a database outage: 503 for all (error_answer)
+        return [failure_outcome(error) for _ in requests]
     finally:
         close_old_connections()
 
@@ -209,23 +198,21 @@ def write_group(requests: Sequence[Request]) -> list[Outcome]:
 def _write_group(requests: Sequence[Request]) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     user_ids: dict[int, int] = {}
-    for index, request in enumerate(requests):
-        try:
-            user_ids[index] = _token_user_id(request.headers)
-        except _Refused as refused:
-            outcomes[index] = refused.outcome
-    refusals = _refused_users(set(user_ids.values()))
+    identities = identify_all([request.headers.get(b"authorization") for request in requests])
     parsed: list[tuple[int, list[dict[str, Any]], bool]] = []
-    for index, user_id in user_ids.items():
-        if user_id in refusals:
-            outcomes[index] = refusals[user_id]
+    for index, (request, who) in enumerate(zip(requests, identities, strict=True)):
+        if isinstance(who, Exception):
+            outcomes[index] = failure_outcome(who)
             continue
-        request = requests[index]
+        user_ids[index] = who.user_id
+        if not may_ingest(who.roles):
+            outcomes[index] = failure_outcome(PermissionDenied())
+            continue
         content_type = request.headers.get(b"content-type", b"").decode("latin-1")
         try:
             events, is_batch = read_body(request.body, content_type)
         except DomainError as error:
-            outcomes[index] = _domain_outcome(error)
+            outcomes[index] = failure_outcome(error)
             continue
         parsed.append((index, events, is_batch))
     for chunk in _chunks(parsed, settings.EVENTS_MAX_BATCH):
@@ -261,7 +248,7 @@ def _ingest(chunk: list[tuple[int, list[dict[str, Any]], bool]]) -> dict[int, Ou
             for item in chunk:
                 outcomes.update(_ingest([item]))
             return outcomes
-        return {chunk[0][0]: _failure_outcome(error)}
+        return {chunk[0][0]: failure_outcome(error)}
     claimed: set[Any] = set()
     return {
         index: Outcome(*answer(events, is_batch, result, claimed=claimed))
@@ -269,82 +256,11 @@ def _ingest(chunk: list[tuple[int, list[dict[str, Any]], bool]]) -> dict[int, Ou
     }
 
 
-class _Refused(Exception):
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-
-
-def _token_user_id(headers: dict[bytes, bytes]) -> int:
-    """The user id of a valid access token (as SimpleJWT's JWTAuthentication checks it)."""
-    parts = headers.get(b"authorization", b"").split()
-    if not parts or parts[0] != b"Bearer":
-        raise _Refused(
-            error_outcome(
-                401,
-                "Authentication credentials were not provided.",
-                "not_authenticated",
-                headers=_CHALLENGE,
-            )
-        )
-    try:
-        if len(parts) != 2:
-            raise TokenError("Authorization header must contain two space-delimited values")
-        user_id, valid_until = _verified_access_token(parts[1].decode("ascii"))
-        if time.time() >= valid_until:
-            raise TokenError("Token is expired")
-        return user_id
-    except (TokenError, KeyError, ValueError, TypeError, UnicodeDecodeError) as error:
-        raise _Refused(
-            error_outcome(
-                401,
-                "Given token not valid for any token type",
-                "token_not_valid",
-                headers=_CHALLENGE,
-            )
-        ) from error
-
-
-@functools.lru_cache(maxsize=1024)
-def _verified_access_token(raw: str) -> tuple[int, float]:
-    """(user id, end of validity) of an access token whose signature and claims check out.
-
-    A shipper sends the same token with every request until it expires; verifying it
-    once (about 0.1 ms) is enough. Only tokens that passed are remembered (an exception
-    is not cached), and the caller checks the expiry on every use.
-    """
-    token = AccessToken(raw)
-    leeway = token.get_token_backend().get_leeway().total_seconds()
-    return int(token[jwt_settings.USER_ID_CLAIM]), float(token["exp"]) + leeway
-
-
-def _refused_users(user_ids: set[int]) -> dict[int, Outcome]:
-    """One query for the group: users gone or inactive (401) or without a role (403)."""
-    roles = roles_of_active_users(user_ids)
-    refused = {}
-    for user_id in user_ids:
-        if user_id not in roles:
-            refused[user_id] = error_outcome(
-                401, "User not found or inactive.", "user_not_found", headers=_CHALLENGE
-            )
-        elif not roles[user_id]:
-            refused[user_id] = error_outcome(
-                403, "You do not have permission to perform this action.", "permission_denied"
-            )
-    return refused
-
-
-def _domain_outcome(error: DomainError) -> Outcome:
-    outcome = error_outcome(error.status_code, error.message, error.code)
-    if error.detail is not None:
-        outcome.body["errors"] = error.detail
-    return outcome
-
-
-def _failure_outcome(error: Exception) -> Outcome:
-    if isinstance(error, DomainError):
-        return _domain_outcome(error)
-    if isinstance(error, DataError):
-        logger.warning("database refused a value: %s", error)
-        return error_outcome(400, "A value is out of range.", "invalid")
-    logger.error("unexpected error during ingest", exc_info=error)
-    return error_outcome(500, "Internal server error.", "server_error")
+def failure_outcome(error: Exception) -> Outcome:
+    """The answer to an error, as every other path renders it (`core.api.error_answer`)."""
+    found = error_answer(error)
+    if found is None:
+        logger.error("unexpected error during ingest", exc_info=error)
+        return Outcome(500, dict(SERVER_ERROR))
+    headers = [(name.lower().encode(), value.encode()) for name, value in found.headers.items()]
+    return Outcome(found.status, found.body, headers)
