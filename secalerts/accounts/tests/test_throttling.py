@@ -167,3 +167,19 @@ def test_concurrent_attempts_check_at_most_five_passwords(settings):
     assert sorted(statuses) == [401] * CountingBackend.checked + [429] * (
         30 - CountingBackend.checked
     )
+
+
+def test_admin_login_fails_closed_without_the_shared_cache(
+    client, admin_user, settings, unused_tcp_port
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}/0",
+        }
+    }
+
+    response = admin_login(client, admin_user.username, PASSWORD)
+
+    assert response.status_code == 503
+    assert "_auth_user_id" not in client.session
