@@ -1,6 +1,7 @@
 """Every operator: matches, misses, missing fields, wrong types. Pure, no database."""
 
 import ipaddress
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from secalerts.detection import RuleSyntaxError, compile_rule
 from secalerts.detection.conditions import Columns, compile_condition
-from secalerts.detection.operators import op_cidr
+from secalerts.detection.operators import op_cidr, op_regex
 
 MISSING = object()
 
@@ -141,6 +142,25 @@ def test_patterns_outside_re2_are_refused_naming_the_leaf(pattern):
 
     assert raised.value.path == "condition.any[1].value"
     assert raised.value.message.startswith("regex is not valid")
+
+
+PIECES = st.sampled_from(["a", "B", "é", "É", "[ab]", "[^a]", ".", "(?:a|B)", "x"])
+REPEATS = st.sampled_from(["", "?", "*", "+", "{1,2}"])
+COMMON_PATTERNS = st.tuples(
+    st.sampled_from(["", "^", "(?i)", "(?i)^"]),
+    st.lists(st.tuples(PIECES, REPEATS).map("".join), min_size=1, max_size=4).map("".join),
+    st.sampled_from(["", "$"]),
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(COMMON_PATTERNS, st.text(alphabet="aAbBéÉx!", max_size=8), st.booleans())
+def test_regex_means_what_python_re_means_on_the_common_syntax(pattern, text, ignore_case):
+    """Rules written for Python's re keep their meaning, ignore_case and (?i) included
+    (on text without newlines: RE2's $ is the end of the text only)."""
+    expected = re.search(pattern, text, re.IGNORECASE if ignore_case else 0) is not None
+
+    assert op_regex(pattern, ignore_case, "value")(text) is expected
 
 
 @pytest.mark.parametrize(
