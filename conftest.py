@@ -1,6 +1,9 @@
 """Fixtures shared by every test: actors, real JWTs, database selection, a live Daphne."""
 
+import contextlib
+import signal
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,31 @@ def bearer() -> Callable[[AbstractUser], str]:
         return f"Bearer {AccessToken.for_user(user)}"
 
     return header
+
+
+@pytest.fixture
+def hang_guard() -> Callable[[float], AbstractContextManager[None]]:
+    """`with hang_guard(60):` fails the test if the block is still running after that long.
+
+    A hang guard, not a timing assertion. An alarm signal rather than a watchdog thread:
+    a backtracking `re` search holds the GIL, so a thread's join(timeout) never returns,
+    while the search does check for signals in the main thread.
+    """
+
+    @contextlib.contextmanager
+    def guard(seconds: float) -> Iterator[None]:
+        def hung(signum: int, frame: object) -> None:
+            pytest.fail(f"still running after {seconds} s: this would stall a worker")
+
+        previous = signal.signal(signal.SIGALRM, hung)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    return guard
 
 
 @pytest.fixture

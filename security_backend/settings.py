@@ -42,7 +42,7 @@ else:
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "secalerts.accounts.apps.AdminConfig",  # django.contrib.admin, login throttled
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -79,3 +79,27 @@ def test_oversize_bodies_get_413(api_client, admin_user, bearer, method, url):
     assert response.status_code == 413
     assert response["Content-Type"].startswith("application/json")
     assert snapshot() == before
+
+
+def test_a_catastrophic_regex_rule_cannot_stall_ingest(api_client, admin_user, bearer, hang_guard):
+    """`^(a+)+$` takes a backtracking engine exponential time on a's followed by "!"."""
+    auth = {"HTTP_AUTHORIZATION": bearer(admin_user)}
+    condition = {"field": "message", "op": "regex", "value": "^(a+)+$"}
+    rule = api_client.post(
+        reverse("rules:list"),
+        {"name": "Nested quantifiers", "severity": "high", "condition": condition},
+        format="json",
+        **auth,
+    )
+    events = [
+        {"event_type": "app.log", "source": "web-1", "message": "a" * 40 + "!"},
+        {"event_type": "app.log", "source": "web-1", "message": "a" * 40},
+    ]
+
+    with hang_guard(60):
+        response = api_client.post(reverse("events:list"), events, format="json", **auth)
+
+    assert rule.status_code == 201, rule.content
+    assert response.status_code == 201, response.content
+    alerts = Alert.objects.filter(rule_id=rule.json()["id"])
+    assert [alert.events.get().message for alert in alerts] == ["a" * 40]

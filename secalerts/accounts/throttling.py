@@ -1,10 +1,17 @@
-"""Login throttles: failed logins counted per client IP and per username in the shared cache."""
+"""Login throttles: failed logins counted per client IP and per username in the shared cache.
 
+One set of counters for every login (the API's token view and the Django admin), and at
+most LOGIN_FAILURES_PER_MINUTE passwords checked per IP and per username in a window,
+however many attempts race: each attempt takes its slot before its password is checked.
+"""
+
+import contextlib
 import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -38,41 +45,80 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _keys(*, ip: str, username: str) -> list[str]:
-    # Hash the username: cache keys must be safe whatever a client sends.
-    user_hash = hashlib.sha256(username.casefold().encode()).hexdigest()
+    # Hash the username: cache keys must be safe whatever a client sends. NFKC as Django's
+    # login form applies it, so the API and the admin count one username once.
+    folded = unicodedata.normalize("NFKC", username).casefold()
+    user_hash = hashlib.sha256(folded.encode(errors="surrogatepass")).hexdigest()
     return [f"login-failures:ip:{ip}", f"login-failures:user:{user_hash}"]
 
 
-def check_login_allowed(*, ip: str, username: str) -> None:
-    """Raise Throttled (429 with Retry-After) once either counter reached the limit, or
-    CacheUnavailable (503) when the counters cannot be read."""
-    _guarded(lambda: _check(ip=ip, username=username))
+@contextlib.contextmanager
+def login_attempt(
+    *, ip: str, username: str, failure: type[Exception] | tuple[type[Exception], ...]
+) -> Iterator[None]:
+    """Guard a block that checks a password: the API's token view and the admin's login.
+
+    The attempt takes a slot in both counters (per IP, per username) before the block
+    runs, so racing attempts cannot all pass one check; a block that raises `failure`
+    keeps it (a failed login), any other outcome gives it back. Raises Throttled (429
+    with Retry-After) when either counter is full, or CacheUnavailable (503) when the
+    counters cannot be reached.
+    """
+    keys = _keys(ip=ip, username=username)
+    _guarded(lambda: _reserve(keys))
+    failed = False
+    try:
+        yield
+    except failure:
+        failed = True
+        raise
+    finally:
+        if not failed:
+            _give_back(keys)
 
 
-def record_login_failure(*, ip: str, username: str) -> None:
-    _guarded(lambda: _record(ip=ip, username=username))
-
-
-def _check(*, ip: str, username: str) -> None:
+def _reserve(keys: list[str]) -> None:
     limit = settings.LOGIN_FAILURES_PER_MINUTE
     now = time.time()
-    for key in _keys(ip=ip, username=username):
-        values = cache.get_many([key, f"{key}:start"])
-        if values.get(key, 0) >= limit:
-            started = values.get(f"{key}:start", now)
+    taken: list[str] = []
+    for key in keys:
+        cache.add(f"{key}:start", now, timeout=WINDOW_SECONDS)
+        count = _increment(key)
+        taken.append(key)
+        if count > limit:
+            # Refused before any password is checked: that is no failure to count.
+            _give_back(taken)
+            started = cache.get(f"{key}:start", now)
             raise Throttled(wait=max(1, math.ceil(started + WINDOW_SECONDS - now)))
 
 
-def _record(*, ip: str, username: str) -> None:
-    now = time.time()
-    for key in _keys(ip=ip, username=username):
-        cache.add(f"{key}:start", now, timeout=WINDOW_SECONDS)
-        # add + incr are atomic in Redis, so workers sharing the cache share one count.
-        if not cache.add(key, 1, timeout=WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=WINDOW_SECONDS)
+def _increment(key: str) -> int:
+    """The counter's new value. add and incr are each atomic (Redis, locmem), so every
+    attempt in any worker gets its own number: only `limit` of them can see <= limit."""
+    while True:
+        if cache.add(key, 1, timeout=WINDOW_SECONDS):
+            return 1
+        try:
+            count: int = cache.incr(key)
+        except ValueError:  # expired between add and incr: a new window
+            continue
+        if count == 1:
+            # Redis: if the key expired between incr's existence check and INCR, INCR made
+            # a new one without a timeout, which would never let the counter expire.
+            cache.touch(key, WINDOW_SECONDS)
+        return count
+
+
+def _give_back(keys: list[str]) -> None:
+    """Best effort: a slot not given back only over-counts, which errs on the safe side."""
+    for key in keys:
+        try:
+            if cache.decr(key) < 0:
+                cache.delete(key)  # Redis made it anew from an expired key: no window
+        except ValueError:  # expired: nothing left to give back
+            pass
+        except CACHE_ERRORS as error:
+            logger.warning("login slot not given back (%s)", type(error).__name__)
 
 
 class CacheUnavailable(ServiceUnavailable):

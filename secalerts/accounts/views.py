@@ -12,7 +12,7 @@ from rest_framework_simplejwt import views as jwt_views
 
 from secalerts.accounts.roles import roles_of
 from secalerts.accounts.serializers import MeSerializer, TokenPairSerializer
-from secalerts.accounts.throttling import check_login_allowed, client_ip, record_login_failure
+from secalerts.accounts.throttling import client_ip, login_attempt
 from secalerts.accounts.tokens import RotatingRefreshSerializer
 
 _ERROR = OpenApiResponse(description="Error with a `detail` message.")
@@ -25,13 +25,10 @@ _ERROR = OpenApiResponse(description="Error with a `detail` message.")
 class TokenObtainView(jwt_views.TokenObtainPairView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         username = request.data.get("username") if isinstance(request.data, dict) else None
-        ident = {"ip": client_ip(request), "username": str(username or "")}
-        check_login_allowed(**ident)
-        try:
+        with login_attempt(
+            ip=client_ip(request), username=str(username or ""), failure=AuthenticationFailed
+        ):
             return super().post(request, *args, **kwargs)
-        except AuthenticationFailed:
-            record_login_failure(**ident)
-            raise
 
 
 @extend_schema(

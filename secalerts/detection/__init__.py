@@ -1,6 +1,7 @@
 """The detection engine: rule conditions compiled to predicates, evaluated over event dicts.
 
-Standard library only: no Django, no ORM, no I/O, no clock. Public surface:
+Standard library and RE2 (the linear-time regex engine) only: no Django, no ORM, no I/O,
+no clock. Public surface:
 
     rule = compile_rule(condition, rule_id=..., group_by=[...], threshold=parse_threshold(raw))
     rule.matches(event) -> bool

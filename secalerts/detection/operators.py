@@ -6,15 +6,20 @@ prepared (regex compiled, networks parsed, sets built) before any event is seen.
 
 import functools
 import ipaddress
-import re
 from collections.abc import Callable
 from typing import Any
+
+import re2
 
 from secalerts.detection.errors import RuleSyntaxError
 from secalerts.detection.fields import MISSING
 
 Test = Callable[[Any], bool]
 MAX_REGEX_LENGTH = 1000
+# RE2's own default, named because it is a decision: it bounds the compiled program (a
+# bigger one is refused on save) and the DFA cache; a smaller cache would push searches
+# onto RE2's slower (still linear) NFA.
+MAX_REGEX_MEMORY_BYTES = 8 << 20
 MAX_IN_VALUES = 10_000
 
 
@@ -125,14 +130,39 @@ def op_endswith(value: Any, ignore_case: bool, path: str) -> Test:
 
 
 def op_regex(value: Any, ignore_case: bool, path: str) -> Test:
+    """RE2 syntax and semantics: a search takes time linear in the text, whatever the
+    pattern, so no rule and no event can stall a worker. Patterns that need backtracking
+    (backreferences, lookaround, possessive or atomic groups) do not compile."""
     pattern = _string_value("regex", value, path)
     if len(pattern) > MAX_REGEX_LENGTH:
         raise RuleSyntaxError(path, f"regex is longer than {MAX_REGEX_LENGTH} characters")
+    options = re2.Options()
+    options.case_sensitive = not ignore_case
+    options.never_capture = True  # only whether it matches: groups would cost time
+    options.max_mem = MAX_REGEX_MEMORY_BYTES
+    options.log_errors = False  # the error goes back to whoever saves the rule
     try:
-        search = re.compile(pattern, re.IGNORECASE if ignore_case else 0).search
-    except (re.error, RecursionError, OverflowError) as error:
-        raise RuleSyntaxError(path, f"regex does not compile: {error}") from error
-    return lambda actual: isinstance(actual, str) and search(actual) is not None
+        search = re2.compile(pattern, options).search
+    except UnicodeEncodeError as error:
+        raise RuleSyntaxError(path, "regex is not valid Unicode text") from error
+    except re2.error as error:
+        reason = error.args[0] if error.args else ""
+        if isinstance(reason, bytes):
+            reason = reason.decode(errors="replace")
+        raise RuleSyntaxError(
+            path, f"regex is not valid RE2 (no backreferences or lookaround): {reason}"
+        ) from error
+
+    def test(actual: Any) -> bool:
+        if not isinstance(actual, str):
+            return False
+        try:
+            return search(actual) is not None
+        except UnicodeEncodeError:
+            # A lone surrogate has no UTF-8 form; RE2 reads the rest of the text as bytes.
+            return search(actual.encode(errors="surrogatepass")) is not None
+
+    return test
 
 
 def _ordering(op: str, compare: Callable[[Any, Any], bool]) -> Callable[[Any, bool, str], Test]:

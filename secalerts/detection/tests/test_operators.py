@@ -1,13 +1,15 @@
 """Every operator: matches, misses, missing fields, wrong types. Pure, no database."""
 
 import ipaddress
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secalerts.detection import compile_rule
-from secalerts.detection.operators import op_cidr
+from secalerts.detection import RuleSyntaxError, compile_rule
+from secalerts.detection.conditions import Columns, compile_condition
+from secalerts.detection.operators import op_cidr, op_regex
 
 MISSING = object()
 
@@ -47,6 +49,11 @@ MISSING = object()
         ("regex", r"^\d{3}$", "123", True),
         ("regex", r"^\d{3}$", "1234", False),
         ("regex", "a", 1, False),
+        ("regex", "(?i)^root$", "ROOT", True),  # inline flags, as shipped rules use them
+        ("regex", "(?i:r)oot", "Root", True),
+        ("regex", "(?P<user>ro+t)", "root", True),
+        ("regex", "^root$", "root\n", False),  # RE2's $ is the end of the text
+        ("regex", "ro+t", "\ud800root", True),  # a lone surrogate is no UTF-8: still read
         ("gt", 5, 6, True),
         ("gt", 5, 5, False),
         ("gte", 5, 5, True),
@@ -90,12 +97,70 @@ def test_operator(op, value, actual, expected):
         ("startswith", "C:\\WINDOWS", "c:\\windows\\temp"),
         ("endswith", "\\LSASS.EXE", "C:\\Windows\\lsass.exe"),
         ("regex", "^ROOT$", "root"),
+        ("regex", "^ÉTÉ$", "été"),
     ],
 )
 def test_ignore_case(op, value, actual):
     rule = compile_rule({"field": "username", "op": op, "value": value, "ignore_case": True})
 
     assert rule.matches({"username": actual})
+
+
+def test_nested_quantifiers_answer_in_linear_time(hang_guard):
+    """A backtracking engine needs time exponential in the run of a's to fail this."""
+    condition = {"field": "message", "op": "regex", "value": "^(a+)+$"}
+    events = [{"message": "a" * 40 + "!"}, {"message": "a" * 40}]
+
+    with hang_guard(60):
+        one = [compile_rule(condition).matches(event) for event in events]
+        batch = compile_condition(condition).select(Columns(events), [0, 1])
+
+    assert one == [False, True]
+    assert batch == [1]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(a)\1",  # backreference
+        r"(?P<x>a)(?P=x)",
+        "(?=a)",  # lookahead
+        "(?!a)b",
+        "(?<=a)b",  # lookbehind
+        "(?<!a)b",
+        "a++",  # possessive
+        "(?>a+)b",  # atomic group
+        r"a\Z",  # RE2 spells it \z
+        "\ud800",  # no UTF-8 form
+    ],
+)
+def test_patterns_outside_re2_are_refused_naming_the_leaf(pattern):
+    condition = {"field": "message", "op": "regex", "value": pattern}
+
+    with pytest.raises(RuleSyntaxError) as raised:
+        compile_rule({"any": [{"field": "source", "op": "eq", "value": "x"}, condition]})
+
+    assert raised.value.path == "condition.any[1].value"
+    assert raised.value.message.startswith("regex is not valid")
+
+
+PIECES = st.sampled_from(["a", "B", "é", "É", "[ab]", "[^a]", ".", "(?:a|B)", "x"])
+REPEATS = st.sampled_from(["", "?", "*", "+", "{1,2}"])
+COMMON_PATTERNS = st.tuples(
+    st.sampled_from(["", "^", "(?i)", "(?i)^"]),
+    st.lists(st.tuples(PIECES, REPEATS).map("".join), min_size=1, max_size=4).map("".join),
+    st.sampled_from(["", "$"]),
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(COMMON_PATTERNS, st.text(alphabet="aAbBéÉx!", max_size=8), st.booleans())
+def test_regex_means_what_python_re_means_on_the_common_syntax(pattern, text, ignore_case):
+    """Rules written for Python's re keep their meaning, ignore_case and (?i) included
+    (on text without newlines: RE2's $ is the end of the text only)."""
+    expected = re.search(pattern, text, re.IGNORECASE if ignore_case else 0) is not None
+
+    assert op_regex(pattern, ignore_case, "value")(text) is expected
 
 
 @pytest.mark.parametrize(

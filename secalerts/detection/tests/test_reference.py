@@ -1,9 +1,9 @@
 """Compiled rules agree with a naive reference evaluator on random conditions and events."""
 
 import ipaddress
-import re
 from datetime import UTC, datetime
 
+import re2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,7 +73,7 @@ def reference(node: dict, event: dict) -> bool:
         if not isinstance(actual, str):
             return False
         if op == "regex":
-            return re.search(value, actual) is not None
+            return re2.search(value, actual) is not None  # DESIGN.md: RE2, not backtracking
         return actual.startswith(value) if op == "startswith" else actual.endswith(value)
     if op in {"gt", "gte", "lt", "lte"}:
         if kind(actual) != kind(value) or kind(value) not in {"num", "str"}:
@@ -114,6 +114,11 @@ leaves = st.one_of(
         st.sampled_from(FIELDS),
         st.sampled_from(["contains", "startswith", "endswith", "regex"]),
         st.sampled_from(["a", "b", "^a", "0"]),
+    ),
+    st.builds(
+        lambda f, v: {"field": f, "op": "regex", "value": v},
+        st.sampled_from(FIELDS),
+        st.sampled_from(["(?i)b", "^(a+)+$", "a$|^B", r"\d", "(?:ab|::)"]),
     ),
     st.builds(
         lambda f, op, v: {"field": f, "op": op, "value": v},

@@ -38,6 +38,7 @@ def test_admin_creates_a_rule(api_client, admin_user, bearer):
 
 
 LIKE = {"field": "event_type", "op": "like", "value": 1}
+LOOKBEHIND = {"field": "message", "op": "regex", "value": "(?<!a)b"}
 
 
 @pytest.mark.parametrize(
@@ -48,6 +49,11 @@ LIKE = {"field": "event_type", "op": "like", "value": 1}
         ({"condition": {"any": [CONDITION, LIKE]}}, "condition", "condition.any[1].op"),
         ({"condition": {"field": "message", "op": "regex", "value": "("}}, "condition",
          "condition.value"),
+        ({"condition": {"field": "message", "op": "regex", "value": r"(a)\1"}}, "condition",
+         "condition.value"),
+        ({"condition": {"field": "message", "op": "regex", "value": "(?=a)"}}, "condition",
+         "condition.value"),
+        ({"condition": {"any": [CONDITION, LOOKBEHIND]}}, "condition", "condition.any[1].value"),
         ({"condition": {"not": []}}, "condition", "condition.not"),
         ({"condition": "event_type == x"}, "condition", "condition"),
         ({"threshold": {"count": 0, "window_seconds": 60}}, "threshold", "threshold.count"),
