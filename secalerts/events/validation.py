@@ -157,6 +157,8 @@ def _normalize(item: EventIn, now: datetime) -> tuple[dict[str, Any], ItemErrors
         "message": item.message,
         "data": data,
         "data_json": data_json,
+        # A retry without a timestamp gets another time received: not the client's content.
+        "timestamp_sent": item.timestamp is not None,
     }
     return event, errors
 

@@ -49,7 +49,9 @@ class EventListView(generics.ListAPIView):
             "`application/x-ndjson` body of up to EVENTS_MAX_BATCH events (201: `{accepted, "
             "duplicates, alerts}`). A batch is atomic: any invalid item gives 400 with errors "
             "keyed by item index and nothing is stored. Events whose `id` is already stored "
-            "count as duplicates (a retried single event answers 200 with the stored event)."
+            "with the same content count as duplicates (a retried single event answers 200 "
+            "with the stored event); the same `id` with other content refuses the request "
+            "with 400, code `id_conflict`, errors keyed by item index."
         ),
         request={
             "application/json": PolymorphicProxySerializer(
