@@ -3,6 +3,9 @@
 DRF's CursorPagination positions on the first ordering column and skips ties with an
 OFFSET; ordering alerts by severity (five values) would make deep pages scan hundreds
 of thousands of rows. Here the cursor holds the last row's value and id.
+
+Either kind refuses a cursor it cannot decode or whose position does not fit the
+column with a 400, and a `page_size` outside 1..500 too.
 """
 
 import base64
@@ -130,9 +133,9 @@ class KeysetPagination(BasePagination):
 
 
 class CheckedCursorPagination(CursorPagination):
-    """DRF's cursor pagination for unique orderings (no ties to skip), with every bad
-    `cursor` or `page_size` a 400: a position DRF passes on unchecked may not fit the
-    database (year 1 at +14:00 overflowed SQLite's conversion to UTC)."""
+    """DRF's cursor pagination with every bad `cursor` or `page_size` a 400: a position
+    DRF passes on unchecked may not fit the database (year 1 at +14:00 overflowed
+    SQLite's conversion to UTC)."""
 
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -196,7 +199,9 @@ def _page_size(request: Request) -> int:
     if raw is None:
         return DEFAULT_PAGE_SIZE
     # Out of range is refused, not clamped: the schema says 1 to MAX_PAGE_SIZE.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    # Short before int(): thousands of digits make int() itself raise.
+    valid = raw.isascii() and raw.isdigit() and len(raw) <= 9
+    if not valid or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidInput(
             "Invalid page size.",
             detail={"page_size": [f"Enter a whole number from 1 to {MAX_PAGE_SIZE}."]},

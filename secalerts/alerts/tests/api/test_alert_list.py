@@ -208,6 +208,7 @@ def test_a_cursor_out_of_range_or_undecodable_is_a_400(get, db, ordering, positi
         {"page_size": "-1"},
         {"page_size": "ten"},
         {"page_size": ""},
+        {"page_size": "9" * 5000},
         {"ordering": ""},
         {"ordering": "title"},
         {"ordering": "--created_at"},
