@@ -32,7 +32,7 @@ _FIELDS = (
 _encode_sorted = msgspec.json.Encoder(order="sorted").encode
 
 
-def check_duplicates(events: Sequence[dict[str, Any]], kept: Sequence[int]) -> None:
+def check_duplicates(events: Sequence[dict[str, Any]], *, kept: Sequence[int]) -> None:
     """Raise IdConflict when an event not stored (`kept`: the positions stored) differs
     from the event stored under its id. Call in the transaction that stored `kept`."""
     first_of = {events[position]["id"]: position for position in kept}

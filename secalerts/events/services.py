@@ -53,7 +53,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     with transaction.atomic():
         kept = insert_events(rows)
         if len(kept) < len(events):
-            check_duplicates(events, kept)  # raising rolls the batch back
+            check_duplicates(events, kept=kept)  # raising rolls the batch back
         new_events = [events[position] for position in kept]
         stored = frozenset(event["id"] for event in new_events)
         if prepared is not None and len(kept) < len(events):
