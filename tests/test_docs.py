@@ -56,3 +56,22 @@ def test_schema_generates_without_warnings_and_validates():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_schema_states_the_list_parameters_as_the_api_checks_them(client, db):
+    schema = client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    alerts, events = schema["paths"]["/api/alerts/"], schema["paths"]["/api/events/"]
+
+    def parameters(operation: dict) -> dict:
+        return {p["name"]: p["schema"] for p in operation.get("parameters", [])}
+
+    assert "ordering" in parameters(alerts["get"])
+    assert parameters(alerts["patch"]) == {}  # the bulk update takes no query parameters
+    assert parameters(alerts["get"])["rule"]["type"] == "integer"
+    for operation in (alerts["get"], events["get"]):
+        assert parameters(operation)["page_size"] == {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 500,
+        }
+        assert "404" not in operation["responses"]  # a bad cursor is a 400

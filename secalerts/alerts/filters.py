@@ -5,19 +5,26 @@ from typing import ClassVar
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from secalerts.alerts.models import Alert, AlertStatus
-from secalerts.events.filters import IPAddressFilter, UTCDateTimeFilter
+from secalerts.core.errors import InvalidInput
+from secalerts.events.filters import GivenMeansValid, IPAddressFilter, UTCDateTimeFilter
 from secalerts.events.models import Severity
 
 
+class IdField(GivenMeansValid, forms.IntegerField):
+    pass
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A whole number that fits the id column (a float or a huge number is a 400)."""
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
@@ -65,6 +72,13 @@ class AlertOrdering(OrderingFilter):
         return [(name, name) for name in self.ordering_fields]
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> list[str]:
+        # DRF drops unknown terms silently; the schema's enum makes them a 400.
+        raw = request.query_params.get(self.ordering_param)
+        if raw is not None and raw.removeprefix("-") not in self.columns:
+            choices = ", ".join(f"{name}, -{name}" for name in self.ordering_fields)
+            raise InvalidInput(
+                "Invalid ordering.", detail={self.ordering_param: [f"Choose one of {choices}."]}
+            )
         ordering = super().get_ordering(request, queryset, view) or ["-created_at"]
         first = ordering[0]
         descending = first.startswith("-")

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from secalerts.alerts.models import Alert, AlertHistory, AlertStatus
 from secalerts.alerts.payloads import alert_payload
+from secalerts.core.strict_fields import StrictCharField, StrictIntegerField
 from secalerts.events.models import Severity
 
 
@@ -61,10 +62,10 @@ class AlertDetailSerializer(AlertSerializer):
 
 class AlertUpdateInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=AlertStatus.choices, required=False)
-    assigned_to = serializers.CharField(
+    assigned_to = StrictCharField(
         required=False, allow_null=True, max_length=150, help_text="A username, or null."
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    note = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not ({"status", "assigned_to"} & set(attrs)) and not attrs.get("note"):
@@ -74,12 +75,12 @@ class AlertUpdateInputSerializer(serializers.Serializer):
 
 class AlertBulkUpdateInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=StrictIntegerField(min_value=1, max_value=2**63 - 1),
         min_length=1,
         max_length=1000,
     )
     status = serializers.ChoiceField(choices=AlertStatus.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    note = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")
 
 
 class AlertBulkUpdateResultSerializer(serializers.Serializer):

@@ -2,7 +2,12 @@
 
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,16 +24,20 @@ from secalerts.events.models import Severity
 _ERROR = OpenApiResponse(description="JSON error with `detail` (and `errors` per field).")
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "ordering",
-            str,
-            enum=["created_at", "-created_at", "last_seen", "-last_seen", "severity", "-severity"],
-            description="Sort column (default -created_at); ties are broken by id.",
-        )
-    ]
-)
+@extend_schema_view(  # the listing's only: the bulk PATCH takes no ordering
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=[
+                    "created_at", "-created_at", "last_seen", "-last_seen", "severity", "-severity"
+                ],
+                description="Sort column (default -created_at); ties are broken by id.",
+            )
+        ]
+    )
+)  # fmt: skip
 class AlertListView(generics.ListAPIView):
     permission_classes = (ReadAnyRoleWriteAdmin,)
     serializer_class = s.AlertSerializer

@@ -49,3 +49,9 @@ class InvalidInput(DomainError):
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
+
+
+class IdConflict(InvalidInput):
+    """Events whose id is taken by other content; detail keyed by item index."""
+
+    code = "id_conflict"

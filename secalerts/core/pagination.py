@@ -3,24 +3,33 @@
 DRF's CursorPagination positions on the first ordering column and skips ties with an
 OFFSET; ordering alerts by severity (five values) would make deep pages scan hundreds
 of thousands of rows. Here the cursor holds the last row's value and id.
+
+Either kind refuses a cursor it cannot decode or whose position does not fit the
+column with a 400, and a `page_size` outside 1..500 too.
 """
 
 import base64
 import json
 from collections import OrderedDict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from urllib import parse
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import DateTimeField, Q, QuerySet
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import BasePagination
+from rest_framework.pagination import BasePagination, Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from secalerts.core.errors import InvalidInput
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# What an id or rank column holds (bigint): SQLite's driver raises on larger ints.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
 class KeysetPagination(BasePagination):
@@ -59,21 +68,21 @@ class KeysetPagination(BasePagination):
         # only filters ties, so PostgreSQL starts the scan at the cursor, not at the top.
         going_down = self.descending != backwards
         near, far = ("lte", "lt") if going_down else ("gte", "gt")
-        if not isinstance(row_id, int):
-            raise NotFound("Invalid cursor.")
+        if not _is_int(row_id):
+            raise invalid_cursor()
         return Q(**{f"{self.column}__{near}": value}) & (
             Q(**{f"{self.column}__{far}": value}) | Q(**{f"id__{far}": row_id})
         )
 
     def _parse(self, raw: Any) -> Any:
-        try:
-            if self.column in {"created_at", "last_seen", "timestamp"}:
-                return datetime.fromisoformat(raw)
-            if isinstance(raw, int) and not isinstance(raw, bool):
-                return raw
-        except (TypeError, ValueError):
-            pass
-        raise NotFound("Invalid cursor.")
+        if self.column in {"created_at", "last_seen", "timestamp"}:
+            try:
+                return utc_datetime(datetime.fromisoformat(raw))
+            except (TypeError, ValueError, OverflowError) as error:
+                raise invalid_cursor() from error
+        if _is_int(raw):
+            return raw
+        raise invalid_cursor()
 
     def _link(self, row: Any, back: bool) -> str:
         value = getattr(row, self.column)
@@ -123,6 +132,64 @@ class KeysetPagination(BasePagination):
         ]
 
 
+class CheckedCursorPagination(CursorPagination):
+    """DRF's cursor pagination with every bad `cursor` or `page_size` a 400: a position
+    DRF passes on unchecked may not fit the database (year 1 at +14:00 overflowed
+    SQLite's conversion to UTC)."""
+
+    page_size = DEFAULT_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        self.model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request: Request) -> int:
+        return _page_size(request)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as error:
+            raise invalid_cursor() from error
+        if cursor is None:
+            return None
+        # DRF ignores what it does not know: a cursor from elsewhere would read as page one.
+        encoded = request.query_params[self.cursor_query_param]
+        tokens = parse.parse_qs(base64.b64decode(encoded).decode("ascii"), keep_blank_values=True)
+        if not tokens.keys() <= {"o", "r", "p"}:
+            raise invalid_cursor()
+        if cursor.position is None:
+            return cursor
+        field = self.model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            value = field.to_python(cursor.position)
+            if isinstance(field, DateTimeField):
+                value = utc_datetime(value).isoformat()
+        except (ValidationError, TypeError, ValueError, OverflowError) as error:
+            raise invalid_cursor() from error
+        return cursor._replace(position=value)
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        return KeysetPagination().get_schema_operation_parameters(view)
+
+
+def invalid_cursor() -> InvalidInput:
+    return InvalidInput("Invalid cursor.", detail={"cursor": ["Invalid cursor."]})
+
+
+def utc_datetime(value: datetime) -> datetime:
+    """Aware, in UTC (naive means UTC); OverflowError past the representable range."""
+    return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and _INT_MIN <= value <= _INT_MAX
+
+
 def _flip(term: str) -> str:
     return term[1:] if term.startswith("-") else f"-{term}"
 
@@ -131,10 +198,15 @@ def _page_size(request: Request) -> int:
     raw = request.query_params.get("page_size")
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    try:
-        return max(1, min(MAX_PAGE_SIZE, int(raw)))
-    except ValueError:
-        return DEFAULT_PAGE_SIZE
+    # Out of range is refused, not clamped: the schema says 1 to MAX_PAGE_SIZE.
+    # Short before int(): thousands of digits make int() itself raise.
+    valid = raw.isascii() and raw.isdigit() and len(raw) <= 9
+    if not valid or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise InvalidInput(
+            "Invalid page size.",
+            detail={"page_size": [f"Enter a whole number from 1 to {MAX_PAGE_SIZE}."]},
+        )
+    return int(raw)
 
 
 def _decode(raw: str | None) -> dict[str, Any] | None:
@@ -143,7 +215,7 @@ def _decode(raw: str | None) -> dict[str, Any] | None:
     try:
         cursor = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
     except (ValueError, UnicodeError) as error:
-        raise NotFound("Invalid cursor.") from error
+        raise invalid_cursor() from error
     if not isinstance(cursor, dict):
-        raise NotFound("Invalid cursor.")
+        raise invalid_cursor()
     return cursor

@@ -33,9 +33,8 @@ def add_error_responses(
             codes = ["400", "429", "503"]
             if operation.get("security") and {} not in operation["security"]:
                 codes += ["401", "403"]
-            cursor = any(p.get("name") == "cursor" for p in operation.get("parameters", []))
-            if "{" in path or cursor:
-                codes.append("404")  # no such object, or an invalid cursor
+            if "{" in path:
+                codes.append("404")
             if method in {"post", "put", "patch"}:
                 codes += ["413", "415"]
             responses = operation.setdefault("responses", {})

@@ -1,6 +1,7 @@
 """Query-string filters for the event list."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import django_filters
 from django import forms
@@ -15,7 +16,17 @@ class IPAddressFilter(django_filters.CharFilter):
     field_class = forms.GenericIPAddressField
 
 
-class UTCDateTimeField(IsoDateTimeField):
+class GivenMeansValid:
+    """A parameter sent empty (`?until=`) is an invalid value, not an absent one: the
+    schema gives it a type, and silently ignoring it would widen the query."""
+
+    def to_python(self, value: Any) -> Any:
+        if value == "":
+            raise forms.ValidationError("Enter a value, or leave the parameter out.")
+        return super().to_python(value)  # type: ignore[misc]
+
+
+class UTCDateTimeField(GivenMeansValid, IsoDateTimeField):
     """ISO 8601, normalized to UTC: PostgreSQL refuses offsets past +-15:59 that Python allows."""
 
     def to_python(self, value: object) -> datetime | None:

@@ -16,6 +16,7 @@ from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
 from secalerts.core import wal_checkpoint
+from secalerts.events.conflicts import check_duplicates
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
 
@@ -39,8 +40,9 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     """Store validated events (see events.validation) and raise or update alerts.
 
     One transaction for the batch: either every new event, its threshold state and its
-    alerts are stored, or none. Events whose id is already stored are duplicates: not
-    stored again, not run through the rules again.
+    alerts are stored, or none. Events whose id is already stored with the same content
+    are duplicates: not stored again, not run through the rules again. Raises IdConflict,
+    storing nothing, when an id is stored (or earlier in `events`) with other content.
     """
     now = timezone.now()
     # What needs no stored state is done before the transaction: on SQLite it holds the
@@ -50,6 +52,8 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     prepared = _Prepared.of(events, ruleset, now) if ruleset.rules else None
     with transaction.atomic():
         kept = insert_events(rows)
+        if len(kept) < len(events):
+            check_duplicates(events, kept=kept)  # raising rolls the batch back
         new_events = [events[position] for position in kept]
         stored = frozenset(event["id"] for event in new_events)
         if prepared is not None and len(kept) < len(events):

@@ -3,10 +3,10 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from secalerts.core.pagination import CheckedCursorPagination
 from secalerts.core.permissions import HasAnyRole
 from secalerts.events.endpoint import post_events
 from secalerts.events.filters import EventFilter
@@ -23,11 +23,8 @@ _ERROR = OpenApiResponse(
 )
 
 
-class EventPagination(CursorPagination):
+class EventPagination(CheckedCursorPagination):
     ordering = ("-timestamp", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class EventListView(generics.ListAPIView):
@@ -49,7 +46,9 @@ class EventListView(generics.ListAPIView):
             "`application/x-ndjson` body of up to EVENTS_MAX_BATCH events (201: `{accepted, "
             "duplicates, alerts}`). A batch is atomic: any invalid item gives 400 with errors "
             "keyed by item index and nothing is stored. Events whose `id` is already stored "
-            "count as duplicates (a retried single event answers 200 with the stored event)."
+            "with the same content count as duplicates (a retried single event answers 200 "
+            "with the stored event); the same `id` with other content refuses the request "
+            "with 400, code `id_conflict`, errors keyed by item index."
         ),
         request={
             "application/json": PolymorphicProxySerializer(

@@ -5,24 +5,25 @@ from typing import Any
 from rest_framework import serializers
 
 from secalerts import detection
+from secalerts.core.strict_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
 from secalerts.rules.models import SEVERITY_CHOICES, Rule, compile_definition
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class RuleSerializer(StrictModelSerializer):
     severity = serializers.ChoiceField(choices=[value for value, _ in SEVERITY_CHOICES])
     condition = serializers.JSONField(
         help_text='Condition tree: {"all": [...]}, {"any": [...]}, {"not": {...}}, '
         'or a leaf {"field": F, "op": OP, "value": V}.'
     )
     group_by = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, max_length=10
+        child=StrictCharField(max_length=200), required=False, max_length=10
     )
     threshold = serializers.JSONField(
         required=False,
         allow_null=True,
         help_text='{"count": N, "window_seconds": W, "distinct_field": F?} or null.',
     )
-    dedup_window_seconds = serializers.IntegerField(min_value=0, max_value=31_536_000, default=3600)
+    dedup_window_seconds = StrictIntegerField(min_value=0, max_value=31_536_000, default=3600)
 
     class Meta:
         model = Rule

@@ -18,7 +18,10 @@ from secalerts.rules.services import create_rule
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 SECONDS_PER_ROLE = os.environ.get("SCHEMATHESIS_SECONDS", "45")
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_schema_conformance,negative_data_rejection"
+)
 
 
 def seed() -> None:

@@ -141,6 +141,32 @@ def test_a_request_the_database_refuses_fails_alone(analyst_user, bearer, monkey
     assert not Event.objects.filter(source="poison").exists()
 
 
+def test_an_id_conflict_fails_only_its_own_request(analyst_user, bearer, three_failures_rule):
+    analyst = bearer(analyst_user)
+    stamp = "2026-03-01T10:00:00Z"
+    taken = event(timestamp=stamp)
+    write_group([request(taken, analyst)])
+    in_group = event(timestamp=stamp)
+
+    outcomes = write_group(
+        [
+            request(event(timestamp=stamp), analyst),
+            request([event(timestamp=stamp), taken | {"source": "other"}], analyst),
+            request(in_group, analyst),
+            request([in_group | {"username": "root"}], analyst),  # conflicts with the one above
+            request([taken, event(timestamp=stamp)], analyst),  # a retry: a duplicate
+        ]
+    )
+
+    assert [outcome.status for outcome in outcomes] == [201, 400, 201, 400, 201]
+    assert outcomes[1].body["code"] == outcomes[3].body["code"] == "id_conflict"
+    assert list(outcomes[1].body["errors"]) == ["1"]
+    assert list(outcomes[3].body["errors"]) == ["0"]
+    assert outcomes[4].body == {"accepted": 1, "duplicates": 1, "alerts": [Alert.objects.get().pk]}
+    assert Event.objects.count() == 4
+    assert Alert.objects.get().event_count == 4
+
+
 def test_groups_hold_at_most_a_batch_of_events_a_transaction(
     analyst_user, bearer, settings, three_failures_rule
 ):

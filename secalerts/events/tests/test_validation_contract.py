@@ -36,6 +36,23 @@ CASES = [
     BASE | {"data": "text"},
     BASE | {"id": "nope"},
     BASE | {"timestamp": "not a time"},
+    BASE | {"timestamp": "1970-01-01T00:00:00Z"},
+    BASE | {"timestamp": "2100-01-01T00:00:00Z"},
+    BASE | {"timestamp": "2100-01-01T01:00:00+01:00"},
+    BASE | {"timestamp": "1970-01-01T00:59:59+01:00"},
+    BASE | {"timestamp": "1969-12-31T23:59:59Z"},
+    BASE | {"timestamp": "2100-01-01T00:00:00.000001Z"},
+    BASE | {"timestamp": "2100-01-01T00:00:01"},
+    BASE | {"timestamp": "0001-01-01T00:00:00Z"},
+    BASE | {"timestamp": "0001-01-01T00:00:00+14:00"},
+    BASE | {"timestamp": "9999-12-31T23:59:59Z"},
+    BASE | {"timestamp": "9999-12-31T23:59:59-14:00"},
+    BASE | {"event_type": "auth.failure\n"},
+    BASE | {"event_type": "auth.failure\r\n"},
+    BASE | {"event_type": "\nauth.failure"},
+    BASE | {"source_ip": "fe80::1%eth0"},
+    BASE | {"destination_ip": "fe80::1%1"},
+    BASE | {"source_ip": "fe80::1"},
 ]
 
 
@@ -53,3 +70,22 @@ def msgspec_accepts(event: dict) -> bool:
 @pytest.mark.parametrize("event", CASES, ids=range(len(CASES)))
 def test_runtime_validation_matches_the_documented_serializer(event):
     assert msgspec_accepts(event) == EventInputSerializer(data=event).is_valid()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"timestamp": "1969-12-31T23:59:59Z"},
+        {"timestamp": "2100-01-01T00:00:01Z"},
+        {"timestamp": "0001-01-01T00:00:00Z"},
+        {"timestamp": "9999-12-31T23:59:59Z"},
+        {"event_type": "auth.failure\n"},
+        {"source_ip": "fe80::1%eth0"},
+        {"destination_ip": "fe80::1%eth0"},
+    ],
+)
+def test_both_validators_refuse_what_later_steps_cannot_handle(change):
+    event = BASE | change
+
+    assert not msgspec_accepts(event)
+    assert not EventInputSerializer(data=event).is_valid()

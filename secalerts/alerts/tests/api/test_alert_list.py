@@ -1,5 +1,7 @@
 """GET /api/alerts/: filters, orderings, keyset cursor pages, fixed query count."""
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -169,3 +171,60 @@ def test_query_count_is_fixed_whatever_the_page_size(
         response = get(page_size=500)
 
     assert len(response.json()["results"]) == 120
+
+
+def cursor_of(position: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+
+
+@pytest.mark.parametrize("ordering", [None, "last_seen", "-severity"])
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"v": "0001-01-01T00:00:00+14:00", "i": 1},
+        {"v": "9999-12-31T23:59:59-14:00", "i": 1},
+        {"v": "2026-06-01T00:00:00+00:00", "i": 2**63},
+        {"v": "2026-06-01T00:00:00+00:00", "i": True},
+        {"v": 2**70, "i": 1},
+        {"v": None, "i": 1},
+        [1, 2],
+    ],
+)
+def test_a_cursor_out_of_range_or_undecodable_is_a_400(get, db, ordering, position):
+    AlertFactory(created_at=T0)
+    params = {"cursor": cursor_of(position)} | ({"ordering": ordering} if ordering else {})
+
+    response = get(**params)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Invalid cursor."
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page_size": "501"},
+        {"page_size": "0"},
+        {"page_size": "-1"},
+        {"page_size": "ten"},
+        {"page_size": ""},
+        {"page_size": "9" * 5000},
+        {"ordering": ""},
+        {"ordering": "title"},
+        {"ordering": "--created_at"},
+        {"ordering": "created_at,severity"},
+        {"created_after": ""},
+        {"created_before": ""},
+        {"rule": ""},
+    ],
+)
+def test_values_the_schema_does_not_allow_are_a_400(get, db, params):
+    response = get(**params)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body.get("errors", body)) <= set(params)  # filter errors are keyed at the top
+
+
+def test_the_largest_page_size_is_allowed(get, db):
+    assert get(page_size="500").status_code == 200

@@ -169,17 +169,17 @@ def test_each_new_alert_of_a_batch_gets_its_own_events(post):
 def test_same_id_twice_in_one_batch_is_stored_once(post):
     event_id = str(uuid.uuid4())
 
-    response = post([event(id=event_id), event(id=event_id, source="other")])
+    response = post([event(id=event_id), event(id=event_id)])
 
     assert response.json()["accepted"] == 1
     assert response.json()["duplicates"] == 1
     assert Event.objects.get().source == "fw-1"
 
 
-def test_same_id_twice_in_a_large_batch_keeps_the_first_copy(post):
+def test_same_id_twice_in_a_large_batch_is_stored_once(post):
     # Large enough for the bulk paths (bulk_insert.MIN_BULK_ROWS).
     batch = [event(id=str(uuid.uuid4()), source=f"s-{i}") for i in range(100)]
-    batch[70] = batch[10] | {"source": "the second copy"}
+    batch[70] = batch[10]
 
     response = post(batch)
 
@@ -188,15 +188,52 @@ def test_same_id_twice_in_a_large_batch_keeps_the_first_copy(post):
     assert Event.objects.get(pk=batch[10]["id"]).source == "s-10"
 
 
+def test_same_id_with_other_content_in_a_large_batch_refuses_the_batch(post):
+    stored = event(id=str(uuid.uuid4()), timestamp="2026-12-01T00:00:00Z")
+    post(stored)
+    batch = [event(id=str(uuid.uuid4()), source=f"s-{i}") for i in range(100)]
+    batch[70] = batch[10] | {"source": "the second copy"}
+    batch[80] = stored | {"timestamp": "2026-12-01T00:00:01Z"}
+    batch[90] = stored  # the same content: not a conflict
+
+    response = post(batch)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "id_conflict"
+    assert list(response.json()["errors"]) == ["70", "80"]
+    assert Event.objects.count() == 1
+
+
 def test_retried_single_event_answers_200_with_the_stored_event(post):
+    body = event(id=str(uuid.uuid4()))
+    created = post(body).json()
+
+    response = post(body)
+
+    assert response.status_code == 200
+    assert response.json() == created | {"alerts": []}
+    assert Event.objects.count() == 1
+
+
+def test_single_event_with_a_taken_id_and_other_content_is_a_conflict(post):
     body = event(id=str(uuid.uuid4()))
     post(body)
 
     response = post(body | {"source": "changed"})
 
-    assert response.status_code == 200
-    assert response.json()["source"] == "fw-1"
-    assert Event.objects.count() == 1
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Conflicting event ids: nothing was stored.",
+        "code": "id_conflict",
+        "errors": {
+            "0": {
+                "id": [
+                    "id_conflict: an event with this id and different content is already stored."
+                ]
+            }
+        },
+    }
+    assert Event.objects.get().source == "fw-1"
 
 
 def test_naive_and_offset_timestamps_are_stored_in_utc(post):
