@@ -5,15 +5,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ANON, NOROLE, ANALYST, ADMIN = "anonymous", "no role", "analyst", "admin"
+KEY = "ingest API key"
 
 # Expected status per actor for each kind of access in DESIGN.md "Roles".
+# An API key with scope `ingest` may only ingest.
 POLICIES: dict[str, dict[str, int]] = {
-    "identity": {ANON: 401, NOROLE: 200, ANALYST: 200, ADMIN: 200},
-    "read": {ANON: 401, NOROLE: 403, ANALYST: 200, ADMIN: 200},
-    "ingest": {ANON: 401, NOROLE: 403, ANALYST: 201, ADMIN: 201},
-    "admin_create": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 201},
-    "admin_change": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 200},
-    "admin_delete": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 204},
+    "identity": {ANON: 401, NOROLE: 200, ANALYST: 200, ADMIN: 200, KEY: 403},
+    "read": {ANON: 401, NOROLE: 403, ANALYST: 200, ADMIN: 200, KEY: 403},
+    "ingest": {ANON: 401, NOROLE: 403, ANALYST: 201, ADMIN: 201, KEY: 201},
+    "admin_read": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 200, KEY: 403},
+    "admin_create": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 201, KEY: 403},
+    "admin_change": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 200, KEY: 403},
+    "admin_delete": {ANON: 401, NOROLE: 403, ANALYST: 403, ADMIN: 204, KEY: 403},
 }
 
 

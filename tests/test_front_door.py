@@ -3,6 +3,7 @@ error (status, JSON body and headers), through the full ASGI application."""
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -11,10 +12,13 @@ from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import PASSWORD
+from secalerts.accounts.api_keys import create_key, revoke_key
+from secalerts.accounts.models import ApiKey
 from secalerts.accounts.roles import Role
 from secalerts.accounts.services import create_user_with_role
 from secalerts.accounts.tests.bad_tokens import BAD_TOKENS
@@ -68,6 +72,22 @@ def _bearer(make: Callable[[Any], str]) -> Callable[[Any], str]:
     return lambda user: f"Bearer {make(user)}"
 
 
+def _key(**extra: Any) -> str:
+    return create_key(name="door key", scopes=["ingest"], created_by=None, **extra)[1]
+
+
+def _revoked_key(user) -> str:
+    key = _key()
+    revoke_key(key_id=ApiKey.objects.get(name="door key").pk)
+    return f"Bearer {key}"
+
+
+def _expired_key(user) -> str:
+    key = _key(expires_at=timezone.now() + timedelta(minutes=1))
+    ApiKey.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    return f"Bearer {key}"
+
+
 CREDENTIALS: dict[str, Callable[[Any], str | None]] = {
     "none": lambda user: None,
     "another scheme": lambda user: "Basic dXNlcjpwYXNz",
@@ -81,6 +101,11 @@ CREDENTIALS: dict[str, Callable[[Any], str | None]] = {
     "password changed": _password_changed,
     "deactivated": _deactivated,
     "deleted": _deleted,
+    "revoked key": _revoked_key,
+    "expired key": _expired_key,
+    "key with a wrong secret": lambda user: f"Bearer {_key()[:-2]}xx",
+    "key with an unknown prefix": lambda user: "Bearer sak_00000000_" + "x" * 43,
+    "malformed key": lambda user: "Bearer sak_1",
 }  # fmt: skip
 
 
@@ -160,6 +185,7 @@ async def test_a_bad_credential_gets_one_answer_everywhere(kind):
 
 async def test_a_user_without_role_gets_403_everywhere(norole_user, bearer):
     header = bearer(norole_user)
+    assert await stream_close_code(header) == 4403
 
     answers = await entry_points(header)
 
@@ -170,6 +196,15 @@ async def test_a_user_without_role_gets_403_everywhere(norole_user, bearer):
         "code": "permission_denied",
     }
     assert answers == dict.fromkeys(answers, first)
+
+
+async def test_an_ingest_key_gets_403_on_reads_and_4403_on_the_stream():
+    header = f"Bearer {await database_sync_to_async(_key)()}"
+
+    reads = [await http("GET", path, header) for path in ("/api/alerts/", "/api/rules/")]
+
+    assert [read["status"] for read in reads] == [403, 403]
+    assert reads[0] == reads[1]
     assert await stream_close_code(header) == 4403
 
 

@@ -5,16 +5,19 @@ from collections.abc import Iterator
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from secalerts.accounts.api_keys import create_key
+from secalerts.accounts.tests.role_matrix import ROWS as ACCOUNT_ROWS
 from secalerts.alerts.tests.role_matrix import ROWS as ALERT_ROWS
 from secalerts.events.tests.role_matrix import ROWS as EVENT_ROWS
 from secalerts.rules.tests.role_matrix import ROWS as RULE_ROWS
-from tests.role_matrix import ADMIN, ANALYST, ANON, NOROLE, POLICIES, Row
+from tests.role_matrix import ADMIN, ANALYST, ANON, KEY, NOROLE, POLICIES, Row
 
 # Routes whose access is by credentials, not by role (login, refresh, logout).
 CREDENTIAL_ROUTES = {"api/token/", "api/token/refresh/", "api/token/blacklist/"}
 
 ROWS: list[Row] = [
     Row("api/me/", "get", "identity", lambda _: reverse("accounts:me")),
+    *ACCOUNT_ROWS,
     *EVENT_ROWS,
     *RULE_ROWS,
     *ALERT_ROWS,
@@ -45,10 +48,11 @@ def actors(admin_user, analyst_user, norole_user, bearer) -> dict[str, dict[str,
         NOROLE: {"HTTP_AUTHORIZATION": bearer(norole_user)},
         ANALYST: {"HTTP_AUTHORIZATION": bearer(analyst_user)},
         ADMIN: {"HTTP_AUTHORIZATION": bearer(admin_user)},
+        KEY: {"HTTP_X_API_KEY": create_key(name="sensor", scopes=["ingest"], created_by=None)[1]},
     }
 
 
-@pytest.mark.parametrize("actor", [ANON, NOROLE, ANALYST, ADMIN])
+@pytest.mark.parametrize("actor", [ANON, NOROLE, ANALYST, ADMIN, KEY])
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method.upper()} {row.route}")
 def test_role_matrix(api_client, actors, row, actor):
     context = row.setup()

@@ -5,37 +5,52 @@ ingest path (many requests at once, one query), and the WebSocket stream (at con
 on `{"type": "auth"}` and when it re-checks). So one bad credential gets one answer,
 raised as DRF's own exceptions and rendered by `core.api.error_answer` everywhere.
 
+Two kinds of credential: access tokens (people, and scripts acting for them) and API
+keys (`sak_...`, sensors and shippers), in `X-API-Key` or as a bearer value.
+
 A token stands for its user only while the user exists, is active and has the password
 the token was issued under: SimpleJWT's revocation claim (`CHECK_REVOKE_TOKEN`) carries
 a hash of the password hash, compared here on every use, so a password change revokes
-every access and refresh token at once.
+every access and refresh token at once. Keys are looked up on every use too, so a
+revoked or expired key is refused by every worker from the next request.
 """
 
 import functools
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken, Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from secalerts.accounts import api_keys
+from secalerts.accounts.models import ApiKey
 from secalerts.accounts.roles import Role, roles_from_groups
 from secalerts.core.errors import CHALLENGE
 
 SCHEME = "Bearer"
+KEY_USE_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    user_id: int
-    roles: frozenset[Role]
-    expires_at: float  # epoch seconds: when the credential stops being valid
+    kind: str  # "user" (an access token) or "api_key"
+    name: str  # the username, or the key's name
+    roles: frozenset[Role]  # a key has none: it may only do what its scopes allow
+    expires_at: float | None  # epoch seconds: when the credential stops being valid
+    user_id: int | None = None
+    key_id: int | None = None
+    scopes: frozenset[str] = frozenset()
+    source: str = ""  # a key's default `source` for events that omit it
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +64,22 @@ class Claims:
 
 @dataclass(frozen=True, slots=True)
 class Account:
+    username: str
     is_active: bool
     password: str
     roles: frozenset[Role]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    id: int
+    name: str
+    secret_hash: str
+    scopes: frozenset[str]
+    source: str
+    expires_at: datetime | None
+    revoked: bool
+    last_used_at: datetime | None
 
 
 __all__ = ["CHALLENGE", "Identity", "identify", "identify_all", "identify_token"]
@@ -59,6 +87,11 @@ __all__ = ["CHALLENGE", "Identity", "identify", "identify_all", "identify_token"
 
 def token_not_valid() -> AuthenticationFailed:
     return AuthenticationFailed("Token is invalid or expired.", "token_not_valid")
+
+
+def key_not_valid() -> AuthenticationFailed:
+    # One answer whatever is wrong with a key: unknown, wrong secret, expired or revoked.
+    return AuthenticationFailed("API key is invalid, expired or revoked.", "api_key_not_valid")
 
 
 def bearer_token(authorization: str | bytes | None) -> str | None:
@@ -80,41 +113,82 @@ def bearer_token(authorization: str | bytes | None) -> str | None:
     return parts[1]
 
 
-def identify(authorization: str | bytes | None) -> Identity:
-    """The identity of one request's `Authorization` header; raises 401 exceptions."""
-    token = bearer_token(authorization)
-    if token is None:
+def credential(authorization: str | bytes | None, api_key: str | bytes | None = None) -> str | None:
+    """The credential a request presents: an `X-API-Key` header, else a bearer token
+    (an access token or an API key). None: anonymous."""
+    if api_key:
+        value = api_key.decode("latin-1") if isinstance(api_key, bytes) else api_key
+        value = value.strip()
+        if not value.isascii() or not api_keys.is_api_key(value):
+            raise key_not_valid()
+        return value
+    return bearer_token(authorization)
+
+
+def identify(authorization: str | bytes | None, api_key: str | bytes | None = None) -> Identity:
+    """The identity of one request's credential headers; raises 401 exceptions."""
+    found = credential(authorization, api_key)
+    if found is None:
         raise NotAuthenticated()
-    return identify_token(token)
+    return identify_token(found)
 
 
 def identify_token(raw: str | None) -> Identity:
-    """The identity behind one access token (the WebSocket's `?token=`, a bearer header)."""
+    """The identity behind one credential (the WebSocket's `?token=`, a bearer value)."""
     if not raw:
         raise NotAuthenticated()
-    claims = token_claims(raw)
-    return decide(claims, accounts_of([claims.user_id]).get(claims.user_id))
+    answer = identify_all_credentials([raw])[0]
+    if isinstance(answer, APIException):
+        raise answer
+    return answer
 
 
-def identify_all(authorizations: Sequence[str | bytes | None]) -> list[Identity | APIException]:
-    """`identify` for many requests at once, with one query for all their users."""
-    results: list[Identity | APIException | Claims] = []
-    for authorization in authorizations:
+def identify_all(
+    headers: Sequence[tuple[str | bytes | None, str | bytes | None]],
+) -> list[Identity | APIException]:
+    """`identify` for many requests' (Authorization, X-API-Key) headers at once."""
+    found: list[str | APIException | None] = []
+    for authorization, api_key in headers:
         try:
-            token = bearer_token(authorization)
-            results.append(token_claims(token) if token else NotAuthenticated())
+            found.append(credential(authorization, api_key))
         except APIException as error:
-            results.append(error)
-    accounts = accounts_of({r.user_id for r in results if isinstance(r, Claims)})
-    answers: list[Identity | APIException] = []
-    for result in results:
-        if isinstance(result, Claims):
-            try:
-                answers.append(decide(result, accounts.get(result.user_id)))
-            except APIException as error:
-                answers.append(error)
+            found.append(error)
+    return identify_all_credentials(found)
+
+
+def identify_all_credentials(
+    credentials: Sequence[str | APIException | None],
+) -> list[Identity | APIException]:
+    """The identities behind many credentials, with one query for all their users and
+    one for all their keys."""
+    read: list[Claims | api_keys.PresentedKey | APIException] = []
+    for found in credentials:
+        if found is None:
+            read.append(NotAuthenticated())
+        elif isinstance(found, APIException):
+            read.append(found)
+        elif api_keys.is_api_key(found):
+            presented = api_keys.read_key(found)
+            read.append(presented if presented is not None else key_not_valid())
         else:
-            answers.append(result)
+            try:
+                read.append(token_claims(found))
+            except APIException as error:
+                read.append(error)
+    accounts = accounts_of({r.user_id for r in read if isinstance(r, Claims)})
+    keys = keys_of({r.prefix for r in read if isinstance(r, api_keys.PresentedKey)})
+    answers: list[Identity | APIException] = []
+    for item in read:
+        try:
+            if isinstance(item, Claims):
+                answers.append(decide(item, accounts.get(item.user_id)))
+            elif isinstance(item, api_keys.PresentedKey):
+                answers.append(decide_key(item, keys.get(item.prefix)))
+            else:
+                answers.append(item)
+        except APIException as error:
+            answers.append(error)
+    touch_keys([a for a in answers if isinstance(a, Identity)], keys)
     return answers
 
 
@@ -165,7 +239,72 @@ def decide(claims: Claims, account: Account | None) -> Identity:
         raise AuthenticationFailed("User is inactive.", "user_inactive")
     if claims.password_hash != get_md5_hash_password(account.password):
         raise AuthenticationFailed("The user's password has changed.", "password_changed")
-    return Identity(user_id=claims.user_id, roles=account.roles, expires_at=claims.expires_at)
+    return Identity(
+        kind="user",
+        name=account.username,
+        roles=account.roles,
+        expires_at=claims.expires_at,
+        user_id=claims.user_id,
+    )
+
+
+def decide_key(presented: api_keys.PresentedKey, key: KeyRecord | None) -> Identity:
+    """Whether a presented key is one of ours, unexpired and not revoked."""
+    if key is None or key.revoked:
+        raise key_not_valid()
+    if not constant_time_compare(api_keys.secret_hash(presented.secret), key.secret_hash):
+        raise key_not_valid()
+    expires_at = key.expires_at.timestamp() if key.expires_at is not None else None
+    if expires_at is not None and time.time() >= expires_at:
+        raise key_not_valid()
+    return Identity(
+        kind="api_key",
+        name=key.name,
+        roles=frozenset(),
+        expires_at=expires_at,
+        key_id=key.id,
+        scopes=key.scopes,
+        source=key.source,
+    )
+
+
+def keys_of(prefixes: Collection[str]) -> dict[str, KeyRecord]:
+    """The keys with these prefixes, in one query."""
+    if not prefixes:
+        return {}
+    rows = ApiKey.objects.filter(prefix__in=list(prefixes)).values_list(
+        "id", "prefix", "name", "secret_hash", "scopes", "source", "expires_at",
+        "revoked_at", "last_used_at",
+    )  # fmt: skip
+    return {
+        prefix: KeyRecord(
+            id=pk,
+            name=name,
+            secret_hash=hashed,
+            scopes=frozenset(scopes or ()),
+            source=source,
+            expires_at=expires_at,
+            revoked=revoked_at is not None,
+            last_used_at=last_used_at,
+        )
+        for pk, prefix, name, hashed, scopes, source, expires_at, revoked_at, last_used_at in rows
+    }
+
+
+def touch_keys(identities: Sequence[Identity], keys: dict[str, KeyRecord]) -> None:
+    """Keep `last_used_at`, at most one write a minute per key."""
+    used = {who.key_id for who in identities if who.kind == "api_key"}
+    if not used:
+        return
+    now = timezone.now()
+    stale = [
+        key.id
+        for key in keys.values()
+        if key.id in used
+        and (key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION)
+    ]
+    if stale:
+        ApiKey.objects.filter(pk__in=stale).update(last_used_at=now)
 
 
 def accounts_of(user_ids: Collection[int]) -> dict[int, Account]:
@@ -182,8 +321,9 @@ def accounts_of(user_ids: Collection[int]) -> dict[int, Account]:
     user_id = f"u.{q(users.pk.column)}"
     member_user, member_group = (q(member.get_field(name).column) for name in ("user", "group"))
     with connection.cursor() as cursor:
+        username = q(users.get_field("username").column)
         cursor.execute(
-            f"SELECT {user_id}, u.is_active, u.is_superuser, u.password, g.name "  # noqa: S608 - names are ours
+            f"SELECT {user_id}, u.{username}, u.is_active, u.is_superuser, u.password, g.name "  # noqa: S608 - names are ours
             f"FROM {q(users.db_table)} u "
             f"LEFT JOIN {q(member.db_table)} m ON m.{member_user} = {user_id} "
             f"LEFT JOIN {q(Group._meta.db_table)} g ON g.id = m.{member_group} "
@@ -192,15 +332,16 @@ def accounts_of(user_ids: Collection[int]) -> dict[int, Account]:
         )
         rows = cursor.fetchall()
     groups: dict[int, list[str]] = {}
-    found: dict[int, tuple[bool, bool, str]] = {}
-    for pk, is_active, superuser, password, name in rows:
-        found[pk] = (bool(is_active), bool(superuser), password)
+    found: dict[int, tuple[str, bool, bool, str]] = {}
+    for pk, username, is_active, superuser, password, name in rows:
+        found[pk] = (username, bool(is_active), bool(superuser), password)
         groups.setdefault(pk, []).append(name)
     return {
         pk: Account(
+            username=username,
             is_active=is_active,
             password=password,
             roles=roles_from_groups(groups[pk], superuser=superuser) if is_active else frozenset(),
         )
-        for pk, (is_active, superuser, password) in found.items()
+        for pk, (username, is_active, superuser, password) in found.items()
     }

@@ -1,9 +1,14 @@
-"""The one place that answers "what may this user do": roles from Django groups."""
+"""The one place that answers "what may this caller do": roles from Django groups, and
+the scopes of API keys."""
 
 from collections.abc import Collection
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+if TYPE_CHECKING:
+    from secalerts.accounts.identity import Identity
 
 
 class Role(StrEnum):
@@ -52,9 +57,16 @@ def may_read(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return has_role(user, Role.ADMIN, Role.ANALYST)
 
 
-def may_ingest(roles: frozenset[Role]) -> bool:
-    """Send events (an identity's roles: the ingest path has no user object)."""
-    return not roles.isdisjoint({Role.ADMIN, Role.ANALYST})
+INGEST_SCOPE = "ingest"
+
+
+def may_ingest(identity: "Identity | None") -> bool:
+    """Send events: a person with a role, or an API key with the `ingest` scope."""
+    if identity is None:
+        return False
+    return INGEST_SCOPE in identity.scopes or not identity.roles.isdisjoint(
+        {Role.ADMIN, Role.ANALYST}
+    )
 
 
 def may_triage(user: AbstractBaseUser | AnonymousUser | None) -> bool:

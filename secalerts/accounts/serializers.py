@@ -12,3 +12,24 @@ class MeSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class ApiKeySerializer(serializers.Serializer):
+    """An API key as listed: never its secret."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    prefix = serializers.CharField(read_only=True)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=["ingest"]))
+    source = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, allow_null=True, default=None
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    last_used_at = serializers.DateTimeField(read_only=True)
+    revoked_at = serializers.DateTimeField(read_only=True)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The key itself: shown only here.")

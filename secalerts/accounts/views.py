@@ -2,18 +2,27 @@
 
 from typing import Any
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions
+from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
+from secalerts.accounts import api_keys
+from secalerts.accounts.models import ApiKey
 from secalerts.accounts.roles import roles_of
-from secalerts.accounts.serializers import MeSerializer, TokenPairSerializer
+from secalerts.accounts.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeySerializer,
+    MeSerializer,
+    TokenPairSerializer,
+)
 from secalerts.accounts.throttling import client_ip, login_attempt
 from secalerts.accounts.tokens import RotatingRefreshSerializer
+from secalerts.core.permissions import IsAdminRole, IsPerson
 
 _ERROR = OpenApiResponse(description="Error with a `detail` message.")
 
@@ -48,7 +57,7 @@ class TokenBlacklistView(jwt_views.TokenBlacklistView):
 
 
 class MeView(APIView):
-    permission_classes = (permissions.IsAuthenticated,)
+    permission_classes = (IsPerson,)
 
     @extend_schema(responses={200: MeSerializer, 401: _ERROR})
     def get(self, request: Request) -> Response:
@@ -56,3 +65,38 @@ class MeView(APIView):
         roles = sorted(roles_of(user))
         body = {"id": user.pk, "username": user.get_username(), "roles": roles}
         return Response(MeSerializer(body).data)
+
+
+class ApiKeyListView(APIView):
+    permission_classes = (IsAdminRole,)
+
+    @extend_schema(responses={200: ApiKeySerializer(many=True)}, summary="List API keys")
+    def get(self, request: Request) -> Response:
+        keys = ApiKey.objects.select_related("created_by")
+        return Response(ApiKeySerializer(keys, many=True).data)
+
+    @extend_schema(
+        request=ApiKeySerializer,
+        responses={201: ApiKeyCreatedSerializer, 400: _ERROR},
+        summary="Create an API key (its `key` is shown in this answer only)",
+    )
+    def post(self, request: Request) -> Response:
+        fields = ApiKeySerializer(data=request.data)
+        fields.is_valid(raise_exception=True)
+        key, text = api_keys.create_key(created_by=request.user, **fields.validated_data)
+        body = {**ApiKeySerializer(key).data, "key": text}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    permission_classes = (IsAdminRole,)
+
+    @extend_schema(responses={200: ApiKeySerializer, 404: _ERROR}, summary="Read an API key")
+    def get(self, request: Request, pk: int) -> Response:
+        key = get_object_or_404(ApiKey.objects.select_related("created_by"), pk=pk)
+        return Response(ApiKeySerializer(key).data)
+
+    @extend_schema(responses={204: None, 404: _ERROR}, summary="Revoke an API key")
+    def delete(self, request: Request, pk: int) -> Response:
+        api_keys.revoke_key(key_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

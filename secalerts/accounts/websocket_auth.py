@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import APIException
 
+from secalerts.accounts.authentication import ApiKeyUser
 from secalerts.accounts.identity import identify_token
 
 Scope = MutableMapping[str, Any]
@@ -28,6 +29,8 @@ def _user_for(token: str | None) -> tuple[Any, frozenset]:
         who = identify_token(token)
     except APIException:
         return AnonymousUser(), frozenset()
+    if who.kind == "api_key":
+        return ApiKeyUser(who), who.roles  # authenticated, no role: closed 4403
     user = get_user_model().objects.filter(pk=who.user_id).first()
     if user is None:
         return AnonymousUser(), frozenset()

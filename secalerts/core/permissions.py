@@ -5,10 +5,17 @@ from typing import TYPE_CHECKING
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from secalerts.accounts.roles import Role, has_role
+from secalerts.accounts.roles import Role, has_role, may_ingest
 
 if TYPE_CHECKING:
     from rest_framework.views import APIView
+
+
+class IsPerson(permissions.BasePermission):
+    """Any signed-in user, role or not; not an API key."""
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        return bool(request.user.is_authenticated) and getattr(request.auth, "kind", "") == "user"
 
 
 class HasAnyRole(permissions.BasePermission):
@@ -32,3 +39,12 @@ class ReadAnyRoleWriteAdmin(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return has_role(request.user, Role.ADMIN, Role.ANALYST)
         return has_role(request.user, Role.ADMIN)
+
+
+class ReadAnyRoleIngestWithKey(permissions.BasePermission):
+    """Both roles read; both roles and API keys with the `ingest` scope send events."""
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return has_role(request.user, Role.ADMIN, Role.ANALYST)
+        return may_ingest(request.auth)

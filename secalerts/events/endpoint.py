@@ -13,20 +13,26 @@ from secalerts.events.services import IngestResult, ingest_events
 from secalerts.events.validation import validate_events
 
 
-def post_events(body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
+def post_events(
+    body: bytes, content_type: str, *, default_source: str = ""
+) -> tuple[int, dict[str, Any]]:
     """Returns (status, JSON body). Raises DomainError subclasses for 4xx answers."""
-    events, is_batch = read_body(body, content_type)
+    events, is_batch = read_body(body, content_type, default_source=default_source)
     return answer(events, is_batch, ingest_events(events=events), claimed=set())
 
 
-def read_body(body: bytes, content_type: str) -> tuple[list[dict[str, Any]], bool]:
-    """Validated events and whether the body was a batch; raises DomainError (4xx)."""
+def read_body(
+    body: bytes, content_type: str, *, default_source: str = ""
+) -> tuple[list[dict[str, Any]], bool]:
+    """Validated events and whether the body was a batch; raises DomainError (4xx).
+    `default_source`: the `source` of events that omit it (the sender's API key's)."""
     return validate_events(
         body,
         content_type,
         max_batch=settings.EVENTS_MAX_BATCH,
         max_bytes=settings.EVENTS_MAX_BODY_BYTES,
         now=timezone.now(),
+        default_source=default_source,
     )
 
 

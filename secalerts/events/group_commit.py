@@ -198,19 +198,25 @@ def write_group(requests: Sequence[Request]) -> list[Outcome]:
 def _write_group(requests: Sequence[Request]) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     user_ids: dict[int, int] = {}
-    identities = identify_all([request.headers.get(b"authorization") for request in requests])
+    identities = identify_all(
+        [
+            (request.headers.get(b"authorization"), request.headers.get(b"x-api-key"))
+            for request in requests
+        ]
+    )
     parsed: list[tuple[int, list[dict[str, Any]], bool]] = []
     for index, (request, who) in enumerate(zip(requests, identities, strict=True)):
         if isinstance(who, Exception):
             outcomes[index] = failure_outcome(who)
             continue
-        user_ids[index] = who.user_id
-        if not may_ingest(who.roles):
+        if who.user_id is not None:
+            user_ids[index] = who.user_id
+        if not may_ingest(who):
             outcomes[index] = failure_outcome(PermissionDenied())
             continue
         content_type = request.headers.get(b"content-type", b"").decode("latin-1")
         try:
-            events, is_batch = read_body(request.body, content_type)
+            events, is_batch = read_body(request.body, content_type, default_source=who.source)
         except DomainError as error:
             outcomes[index] = failure_outcome(error)
             continue

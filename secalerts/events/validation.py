@@ -37,7 +37,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     # Its pattern is checked in _normalize: msgspec runs the regex for every event (a
     # third of decoding a batch), while a batch holds a handful of distinct types.
     event_type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    source: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    # Required, unless the sender's API key names a default (checked in _normalize).
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
     id: uuid.UUID | None = None
     timestamp: datetime | None = None
     severity: Severity | None = None
@@ -65,7 +66,13 @@ class InvalidEvents(InvalidInput):
 
 
 def validate_events(
-    body: bytes, content_type: str, *, max_batch: int, max_bytes: int, now: datetime
+    body: bytes,
+    content_type: str,
+    *,
+    max_batch: int,
+    max_bytes: int,
+    now: datetime,
+    default_source: str = "",
 ) -> tuple[list[dict[str, Any]], bool]:
     """Body -> (normalized event dicts, is_batch). All-or-nothing: any bad item raises."""
     kind = parsing.media_type(content_type)
@@ -83,14 +90,16 @@ def validate_events(
             items = typed if isinstance(typed, list) else [typed]
             is_batch = isinstance(typed, list)
             parsing.check_batch_size(len(items), is_batch=is_batch, max_batch=max_batch)
-            return _normalize_all(items, is_batch, now), is_batch
+            return _normalize_all(items, is_batch, now, default_source), is_batch
     raw_items, is_batch = parsing.read_events(
         body, content_type, max_batch=max_batch, max_bytes=max_bytes
     )
-    return _convert_all(raw_items, is_batch, now), is_batch
+    return _convert_all(raw_items, is_batch, now, default_source), is_batch
 
 
-def _convert_all(raw_items: list[Any], is_batch: bool, now: datetime) -> list[dict[str, Any]]:
+def _convert_all(
+    raw_items: list[Any], is_batch: bool, now: datetime, default_source: str
+) -> list[dict[str, Any]]:
     """The slow path, taken only for a bad body: report every bad item by index."""
     events: list[dict[str, Any]] = []
     errors: dict[int, ItemErrors] = {}
@@ -100,7 +109,7 @@ def _convert_all(raw_items: list[Any], is_batch: bool, now: datetime) -> list[di
         except msgspec.ValidationError as error:
             errors[index] = _field_errors(str(error))
             continue
-        event, item_errors = _normalize(item, now)
+        event, item_errors = _normalize(item, now, default_source)
         if item_errors:
             errors[index] = item_errors
         events.append(event)
@@ -109,11 +118,13 @@ def _convert_all(raw_items: list[Any], is_batch: bool, now: datetime) -> list[di
     return events
 
 
-def _normalize_all(items: list[EventIn], is_batch: bool, now: datetime) -> list[dict[str, Any]]:
+def _normalize_all(
+    items: list[EventIn], is_batch: bool, now: datetime, default_source: str
+) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     errors: dict[int, ItemErrors] = {}
     for index, item in enumerate(items):
-        event, item_errors = _normalize(item, now)
+        event, item_errors = _normalize(item, now, default_source)
         if item_errors:
             errors[index] = item_errors
         else:
@@ -123,8 +134,13 @@ def _normalize_all(items: list[EventIn], is_batch: bool, now: datetime) -> list[
     return events
 
 
-def _normalize(item: EventIn, now: datetime) -> tuple[dict[str, Any], ItemErrors]:
+def _normalize(
+    item: EventIn, now: datetime, default_source: str = ""
+) -> tuple[dict[str, Any], ItemErrors]:
     errors: ItemErrors = {}
+    source = item.source or default_source
+    if not source:
+        errors["source"] = ["This field is required."]
     if not _is_event_type(item.event_type):
         errors["event_type"] = [
             "Enter lowercase words of a-z, 0-9, _ or - joined by dots, e.g. auth.failure."
@@ -149,7 +165,7 @@ def _normalize(item: EventIn, now: datetime) -> tuple[dict[str, Any], ItemErrors
         "timestamp": timestamp,
         "event_type": item.event_type,
         "severity": item.severity or "info",
-        "source": item.source,
+        "source": source,
         "source_ip": source_ip,
         "destination_ip": destination_ip,
         "destination_port": item.destination_port,

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from secalerts.core.pagination import CheckedCursorPagination
-from secalerts.core.permissions import HasAnyRole
+from secalerts.core.permissions import HasAnyRole, ReadAnyRoleIngestWithKey
 from secalerts.events.endpoint import post_events
 from secalerts.events.filters import EventFilter
 from secalerts.events.models import Event
@@ -28,7 +28,7 @@ class EventPagination(CheckedCursorPagination):
 
 
 class EventListView(generics.ListAPIView):
-    permission_classes = (HasAnyRole,)
+    permission_classes = (ReadAnyRoleIngestWithKey,)
     serializer_class = EventSerializer
     queryset = Event.objects.all()
     filterset_class = EventFilter
@@ -73,7 +73,8 @@ class EventListView(generics.ListAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        status, body = post_events(request.body, request.content_type)
+        source = getattr(request.auth, "source", "")
+        status, body = post_events(request.body, request.content_type, default_source=source)
         return Response(body, status=status)
 
 
