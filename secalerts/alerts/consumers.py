@@ -1,37 +1,99 @@
 """The alert stream: pushes `alert.created` / `alert.updated`, filtered by the client's
-`severity_min`; answers `ping`; reports malformed messages without dropping the client."""
+`severity_min`; answers `ping`; takes fresh tokens (`auth`); closes when the credentials
+run out; reports malformed messages without dropping the client."""
 
+import asyncio
 import json
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
 
+from secalerts.accounts.websocket_auth import Identity, stream_identity
 from secalerts.alerts.broadcast import broadcaster
 from secalerts.events.models import SEVERITY_RANK
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
+check_credentials = database_sync_to_async(stream_identity)
+
+
+def refusal(identity: Identity | None) -> int | None:
+    """The close code for credentials that may not (or no longer) hold a stream."""
+    if identity is None:
+        return CLOSE_UNAUTHENTICATED
+    if not identity.roles:
+        return CLOSE_FORBIDDEN
+    return None
+
 
 class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     severity_min = 0
+    joined = False
+    ending = False
+    token: str
+    identity: Identity
+    _watch: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         # Accept first: a close before accept reaches clients as a bare HTTP 403.
         await self.accept()
-        if not self.scope["user"].is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-        elif not self.scope["roles"]:
-            await self.close(code=CLOSE_FORBIDDEN)
-        else:
-            await broadcaster().add(self)
-            self.joined = True
+        identity = self.scope.get("stream_identity")
+        code = refusal(identity)
+        if code is not None:
+            await self.end(code)
+            return
+        self.token, self.identity = self.scope["stream_token"], identity
+        await broadcaster().add(self)
+        self.joined = True
+        self._watch_credentials()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "joined", False):
+        await self._leave()
+
+    async def end(self, code: int) -> None:
+        """Closes the stream with `code`; nothing is pushed to it after this."""
+        self.ending = True
+        await self._leave()
+        await self.close(code=code)
+
+    async def _leave(self) -> None:
+        if self._watch is not None and self._watch is not asyncio.current_task():
+            self._watch.cancel()
+        self._watch = None
+        if self.joined:
+            self.joined = False
             await broadcaster().discard(self)
 
+    def _watch_credentials(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+        self._watch = asyncio.create_task(self._close_when_credentials_end())
+
+    async def _close_when_credentials_end(self) -> None:
+        """At the token's expiry: 4401. Every STREAM_RECHECK_SECONDS before it: the user
+        and token checked again, as at connect (a deactivated user: 4401; no role: 4403)."""
+        while True:
+            until_expiry = (self.identity.expires_at - timezone.now()).total_seconds()
+            recheck_seconds = settings.STREAM_RECHECK_SECONDS
+            if until_expiry <= recheck_seconds:
+                await asyncio.sleep(max(until_expiry, 0))
+                await self.end(CLOSE_UNAUTHENTICATED)
+                return
+            await asyncio.sleep(recheck_seconds)
+            identity = await check_credentials(self.token)
+            code = refusal(identity)
+            if code is not None:
+                await self.end(code)
+                return
+            self.identity = identity
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.ending:
+            return
         try:
             message = json.loads(text_data if text_data is not None else bytes_data or b"")
         except (ValueError, UnicodeDecodeError):
@@ -50,13 +112,32 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.severity_min = SEVERITY_RANK[level]
             await self.send_json({"type": "subscribed", "severity_min": level})
+        elif kind == "auth":
+            await self.reauthenticate(content.get("token"))
         else:
-            await self.error('Unknown message: send {"type": "ping"} or {"type": "subscribe"}.')
+            await self.error(
+                'Unknown message: send {"type": "ping"}, {"type": "subscribe"} or {"type": "auth"}.'
+            )
+
+    async def reauthenticate(self, token: Any) -> None:
+        """A fresh access token extends the stream to its expiry. A bad token, or one of
+        another user (a stream stays with the user who opened it), closes with 4401."""
+        identity = await check_credentials(token if isinstance(token, str) else None)
+        if identity is not None and identity.user.pk != self.identity.user.pk:
+            identity = None
+        code = refusal(identity)
+        if code is not None:
+            await self.end(code)
+            return
+        self.token, self.identity = token, identity
+        self._watch_credentials()
+        expires_at = identity.expires_at.isoformat().replace("+00:00", "Z")
+        await self.send_json({"type": "authenticated", "expires_at": expires_at})
 
     async def error(self, detail: str) -> None:
         await self.send_json({"type": "error", "detail": detail})
 
     async def push(self, message: dict[str, Any]) -> None:
         """An `alert.created` / `alert.updated` push, relayed by this process's broadcaster."""
-        if SEVERITY_RANK.get(message["severity"], 0) >= self.severity_min:
+        if not self.ending and SEVERITY_RANK.get(message["severity"], 0) >= self.severity_min:
             await self.send(text_data=message["text"])
