@@ -289,3 +289,6 @@ STREAM_RECHECK_SECONDS = env.float("STREAM_RECHECK_SECONDS", default=30)
 # full, is closed with 4408 and its buffer dropped (core.slow_clients).
 STREAM_MAX_BEHIND_SECONDS = env.float("STREAM_MAX_BEHIND_SECONDS", default=30)
 STREAM_MAX_BEHIND_MESSAGES = env.int("STREAM_MAX_BEHIND_MESSAGES", default=1000)
+# The kernel send buffer of a stream socket (Linux doubles it). Left to itself it grows
+# to 4 MiB, out of sight of the count above; this is ample for pushes at any rate.
+STREAM_SEND_BUFFER_BYTES = env.int("STREAM_SEND_BUFFER_BYTES", default=128 * 1024)
