@@ -33,17 +33,20 @@ logger = logging.getLogger(__name__)
 
 @implementer(IPushProducer)
 class SendBacklog:
-    """How far behind one stream socket is, counted from when its transport's send buffer
-    passed Twisted's high-water mark (`FileDescriptor.bufferSize`, 64 KiB)."""
+    """How far behind one stream socket is: time since its transport's send buffer passed
+    Twisted's high-water mark (`FileDescriptor.bufferSize`, 64 KiB), and messages written
+    after that while the buffer has not drained."""
 
     def __init__(self, protocol: "GuardedWebSocketProtocol") -> None:
         self.protocol = protocol
         self.max_messages: int = settings.STREAM_MAX_BEHIND_MESSAGES
         self.max_seconds: float = settings.STREAM_MAX_BEHIND_SECONDS
         self.paused_since: float | None = None
+        self.counting = False
         self.behind = 0
         self.closed = False
         self._deadline: IDelayedCall | None = None
+        self._count_from: IDelayedCall | None = None
 
     def pauseProducing(self) -> None:  # noqa: N802 - Twisted's interface
         # Twisted calls this on every write while the buffer is full: only the first counts.
@@ -53,9 +56,16 @@ class SendBacklog:
 
         self.paused_since = time.monotonic()
         self._deadline = reactor.callLater(self.max_seconds, self.close_too_slow)
+        # A burst of pushes fills the buffer before the reactor sends any of it: count
+        # from the next turn of the reactor, which first writes what the socket takes.
+        self._count_from = reactor.callLater(0, self._start_counting)
+
+    def _start_counting(self) -> None:
+        self.counting = True
 
     def resumeProducing(self) -> None:  # noqa: N802 - Twisted's interface
         self.paused_since = None
+        self.counting = False
         self.behind = 0
         self._cancel_deadline()
 
@@ -68,7 +78,7 @@ class SendBacklog:
         """Counts one more message; False once this client is (now) being closed."""
         if self.closed:
             return False
-        if self.paused_since is not None:
+        if self.counting:
             self.behind += 1
             if self.behind >= self.max_messages:
                 self.close_too_slow()
@@ -96,9 +106,10 @@ class SendBacklog:
         drop_send_buffer(transport)
 
     def _cancel_deadline(self) -> None:
-        if self._deadline is not None and self._deadline.active():
-            self._deadline.cancel()
-        self._deadline = None
+        for call in (self._deadline, self._count_from):
+            if call is not None and call.active():
+                call.cancel()
+        self._deadline = self._count_from = None
 
 
 def socket_transport(transport: Any) -> FileDescriptor | None:

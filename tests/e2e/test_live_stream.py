@@ -206,9 +206,11 @@ async def test_a_client_that_falls_too_far_behind_is_closed_and_others_get_every
     )
     header = bearer(analyst_user)
     stalled = await sync_to_async(stalled_client)(base, header)
+    # Batches of 500: each burst of pushes is written before the server sends any of it,
+    # which a reading client must not be closed for.
     batches = [
-        [{"event_type": "malware.detected", "source": f"edr-{b}-{i}"} for i in range(100)]
-        for b in range(15)
+        [{"event_type": "malware.detected", "source": f"edr-{b}-{i}"} for i in range(500)]
+        for b in range(3)
     ]
 
     with stalled:
