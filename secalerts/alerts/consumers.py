@@ -4,7 +4,7 @@ run out; reports malformed messages without dropping the client."""
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, TypeIs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -21,13 +21,13 @@ CLOSE_FORBIDDEN = 4403
 check_credentials = database_sync_to_async(stream_identity)
 
 
-def refusal(identity: Identity | None) -> int | None:
+def may_stream(identity: Identity | None) -> TypeIs[Identity]:
+    return identity is not None and bool(identity.roles)
+
+
+def refusal(identity: Identity | None) -> int:
     """The close code for credentials that may not (or no longer) hold a stream."""
-    if identity is None:
-        return CLOSE_UNAUTHENTICATED
-    if not identity.roles:
-        return CLOSE_FORBIDDEN
-    return None
+    return CLOSE_UNAUTHENTICATED if identity is None else CLOSE_FORBIDDEN
 
 
 class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
@@ -42,9 +42,8 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         # Accept first: a close before accept reaches clients as a bare HTTP 403.
         await self.accept()
         identity = self.scope.get("stream_identity")
-        code = refusal(identity)
-        if code is not None:
-            await self.end(code)
+        if not may_stream(identity):
+            await self.end(refusal(identity))
             return
         self.token, self.identity = self.scope["stream_token"], identity
         await broadcaster().add(self)
@@ -85,9 +84,8 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
                 return
             await asyncio.sleep(recheck_seconds)
             identity = await check_credentials(self.token)
-            code = refusal(identity)
-            if code is not None:
-                await self.end(code)
+            if not may_stream(identity):
+                await self.end(refusal(identity))
                 return
             self.identity = identity
 
@@ -125,9 +123,8 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         identity = await check_credentials(token if isinstance(token, str) else None)
         if identity is not None and identity.user.pk != self.identity.user.pk:
             identity = None
-        code = refusal(identity)
-        if code is not None:
-            await self.end(code)
+        if not may_stream(identity):
+            await self.end(refusal(identity))
             return
         self.token, self.identity = token, identity
         self._watch_credentials()

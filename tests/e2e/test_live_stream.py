@@ -201,9 +201,7 @@ async def test_a_client_that_falls_too_far_behind_is_closed_and_others_get_every
     start_daphne, analyst_user, bearer
 ):
     await add_malware_rule()
-    base = await sync_to_async(start_daphne)(
-        STREAM_MAX_BEHIND_MESSAGES="50", STREAM_SEND_BUFFER_BYTES="16384"
-    )
+    base = await sync_to_async(start_daphne)(STREAM_MAX_BEHIND_MESSAGES="100")
     header = bearer(analyst_user)
     stalled = await sync_to_async(stalled_client)(base, header)
     # Batches of 500: each burst of pushes is written before the server sends any of it,
