@@ -111,8 +111,11 @@ def _rss_kib(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def daphne(url: str, workers: int = 1, **extra_env: str) -> Iterator[Server]:
-    """One Daphne process, or `manage.py serve` with several Daphne workers on one port."""
+def daphne(
+    url: str, workers: int = 1, log: Path | None = None, **extra_env: str
+) -> Iterator[Server]:
+    """One Daphne process, or `manage.py serve` with several Daphne workers on one port.
+    The server's log (stderr) goes to `log` if given, else nowhere."""
     port = free_port()
     command = [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"]
     if workers > 1:
@@ -122,7 +125,7 @@ def daphne(url: str, workers: int = 1, **extra_env: str) -> Iterator[Server]:
         cwd=ROOT,
         env=server_env(url, **extra_env),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb") if log else subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30

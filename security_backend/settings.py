@@ -283,3 +283,15 @@ THRESHOLD_STATE_SECONDS = env.int("THRESHOLD_STATE_SECONDS", default=2 * 24 * 36
 THRESHOLD_PRUNE_INTERVAL_SECONDS = env.int("THRESHOLD_PRUNE_INTERVAL_SECONDS", default=60)
 # Django's own body limit must admit the largest event batch.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024
+
+# ------------------------------------------------------------------------ stream
+# How often an open alert stream re-checks its token's user (active, roles); the
+# contract is "disconnected within 60 s". Tests set it small.
+STREAM_RECHECK_SECONDS = env.float("STREAM_RECHECK_SECONDS", default=30)
+# A client whose send buffer stays full this long, or takes this many more pushes while
+# full, is closed with 4408 and its buffer dropped (core.slow_clients).
+STREAM_MAX_BEHIND_SECONDS = env.float("STREAM_MAX_BEHIND_SECONDS", default=30)
+STREAM_MAX_BEHIND_MESSAGES = env.int("STREAM_MAX_BEHIND_MESSAGES", default=1000)
+# The kernel send buffer of a stream socket (Linux doubles it). Left to itself it grows
+# to 4 MiB, out of sight of the count above; this is ample for pushes at any rate.
+STREAM_SEND_BUFFER_BYTES = env.int("STREAM_SEND_BUFFER_BYTES", default=128 * 1024)

@@ -1,4 +1,5 @@
-"""Channels middleware for WebSockets: `?token=` -> scope["user"] and scope["roles"].
+"""WebSocket credentials: `stream_identity(token)`, the one check of a stream's token and
+user, and the Channels middleware that applies it to `?token=`.
 
 The consumer accepts and then closes with 4401/4403, so clients see the reason; the
 token itself is never logged.
@@ -12,37 +13,41 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import APIException
 
-from secalerts.accounts.authentication import ApiKeyUser
-from secalerts.accounts.identity import identify_token
+from secalerts.accounts.identity import Identity, identify_token
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
 
 
-@database_sync_to_async
-def _user_for(token: str | None) -> tuple[Any, frozenset]:
+def stream_identity(token: str | None) -> Identity | None:
+    """The one check of a stream's credentials, at connect, on `{"type": "auth"}` and at
+    every periodic re-check, made by the front door (`accounts.identity`) as for HTTP:
+    None when it refuses them (4401). An API key is an identity without roles (4403).
+
+    Synchronous (it reads the database): call it through `database_sync_to_async`.
+    """
     try:
-        who = identify_token(token)
+        return identify_token(token)
     except APIException:
-        return AnonymousUser(), frozenset()
-    if who.kind == "api_key":
-        return ApiKeyUser(who), who.roles  # authenticated, no role: closed 4403
-    user = get_user_model().objects.filter(pk=who.user_id).first()
-    if user is None:
-        return AnonymousUser(), frozenset()
-    return user, who.roles
+        return None
 
 
 class JWTAuthMiddleware(BaseMiddleware):
+    """Sets scope["stream_identity"] (None when refused), scope["roles"], and
+    scope["stream_token"] for the consumer's later re-checks."""
+
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         token = (query.get("token") or [None])[0]
-        user, roles = await _user_for(token)
-        scope = dict(scope, user=user, roles=roles)
+        identity = await database_sync_to_async(stream_identity)(token)
+        scope = dict(
+            scope,
+            roles=identity.roles if identity else frozenset(),
+            stream_token=token,
+            stream_identity=identity,
+        )
         await super().__call__(scope, receive, send)
 
 

@@ -72,6 +72,10 @@ class Broadcaster:
                             await listener.push(push)
                         except Exception:  # one broken socket must not stop the others'
                             logger.warning("alert stream: push to one client failed", exc_info=True)
+                # Writes only fill the sockets' buffers: give the server a turn to send them
+                # (and to serve requests) before the next pushes, or a burst of them would
+                # make every client look too slow (core.slow_clients).
+                await asyncio.sleep(0)
         finally:
             with contextlib.suppress(Exception):
                 await layer.group_discard(ALERTS_GROUP, channel)

@@ -1,37 +1,116 @@
 """The alert stream: pushes `alert.created` / `alert.updated`, filtered by the client's
-`severity_min`; answers `ping`; reports malformed messages without dropping the client."""
+`severity_min`; answers `ping`; takes fresh tokens (`auth`); closes when the credentials
+run out; reports malformed messages without dropping the client."""
 
+import asyncio
 import json
-from typing import Any
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any, TypeIs
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from secalerts.accounts.identity import Identity
+from secalerts.accounts.websocket_auth import stream_identity
 from secalerts.alerts.broadcast import broadcaster
 from secalerts.events.models import SEVERITY_RANK
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+# A part the stream needs is down (the channel layer): come back later. As 4401/4403 do,
+# the code mirrors HTTP; servers may only send 1000 or 3000-4999.
+CLOSE_TRY_AGAIN_LATER = 4503
+
+logger = logging.getLogger(__name__)
+
+check_credentials = database_sync_to_async(stream_identity)
+
+
+def may_stream(identity: Identity | None) -> TypeIs[Identity]:
+    return identity is not None and bool(identity.roles)
+
+
+def refusal(identity: Identity | None) -> int:
+    """The close code for credentials that may not (or no longer) hold a stream."""
+    return CLOSE_UNAUTHENTICATED if identity is None else CLOSE_FORBIDDEN
 
 
 class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
+    # No channel of its own: pushes come through this process's broadcaster. So a
+    # socket costs the layer nothing, and an unreachable Redis cannot fail the
+    # handshake (the client gets 4503 from connect instead of an HTTP 500).
+    channel_layer_alias = None
     severity_min = 0
+    joined = False
+    ending = False
+    token: str
+    identity: Identity
+    _watch: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         # Accept first: a close before accept reaches clients as a bare HTTP 403.
         await self.accept()
-        if not self.scope["user"].is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-        elif not self.scope["roles"]:
-            await self.close(code=CLOSE_FORBIDDEN)
-        else:
+        identity = self.scope.get("stream_identity")
+        if not may_stream(identity):
+            await self.end(refusal(identity))
+            return
+        self.token, self.identity = self.scope["stream_token"], identity
+        try:
             await broadcaster().add(self)
-            self.joined = True
+        except Exception:  # the channel layer is unreachable: ask the client to come back
+            logger.warning("alert stream: channel layer unavailable at connect", exc_info=True)
+            await self.end(CLOSE_TRY_AGAIN_LATER)
+            return
+        self.joined = True
+        self._watch_credentials()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "joined", False):
+        await self._leave()
+
+    async def end(self, code: int) -> None:
+        """Closes the stream with `code`; nothing is pushed to it after this."""
+        self.ending = True
+        await self._leave()
+        await self.close(code=code)
+
+    async def _leave(self) -> None:
+        if self._watch is not None and self._watch is not asyncio.current_task():
+            self._watch.cancel()
+        self._watch = None
+        if self.joined:
+            self.joined = False
             await broadcaster().discard(self)
 
+    def _watch_credentials(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+        self._watch = asyncio.create_task(self._close_when_credentials_end())
+
+    async def _close_when_credentials_end(self) -> None:
+        """At the token's expiry: 4401. Every STREAM_RECHECK_SECONDS before it: the user
+        and token checked again, as at connect (a deactivated user: 4401; no role: 4403)."""
+        while True:
+            expires_at = self.identity.expires_at
+            until_expiry = expires_at - time.time() if expires_at is not None else math.inf
+            recheck_seconds = settings.STREAM_RECHECK_SECONDS
+            if until_expiry <= recheck_seconds:
+                await asyncio.sleep(max(until_expiry, 0))
+                await self.end(CLOSE_UNAUTHENTICATED)
+                return
+            await asyncio.sleep(recheck_seconds)
+            identity = await check_credentials(self.token)
+            if not may_stream(identity):
+                await self.end(refusal(identity))
+                return
+            self.identity = identity
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.ending:
+            return
         try:
             message = json.loads(text_data if text_data is not None else bytes_data or b"")
         except (ValueError, UnicodeDecodeError):
@@ -50,13 +129,36 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.severity_min = SEVERITY_RANK[level]
             await self.send_json({"type": "subscribed", "severity_min": level})
+        elif kind == "auth":
+            await self.reauthenticate(content.get("token"))
         else:
-            await self.error('Unknown message: send {"type": "ping"} or {"type": "subscribe"}.')
+            await self.error(
+                'Unknown message: send {"type": "ping"}, {"type": "subscribe"} or {"type": "auth"}.'
+            )
+
+    async def reauthenticate(self, token: Any) -> None:
+        """A fresh access token extends the stream to its expiry. A bad token, or one of
+        another user (a stream stays with the user who opened it), closes with 4401."""
+        identity = await check_credentials(token if isinstance(token, str) else None)
+        if identity is not None and identity.user_id != self.identity.user_id:
+            identity = None
+        if not may_stream(identity):
+            await self.end(refusal(identity))
+            return
+        self.token, self.identity = token, identity
+        self._watch_credentials()
+        await self.send_json({"type": "authenticated", "expires_at": _iso(identity.expires_at)})
 
     async def error(self, detail: str) -> None:
         await self.send_json({"type": "error", "detail": detail})
 
     async def push(self, message: dict[str, Any]) -> None:
         """An `alert.created` / `alert.updated` push, relayed by this process's broadcaster."""
-        if SEVERITY_RANK.get(message["severity"], 0) >= self.severity_min:
+        if not self.ending and SEVERITY_RANK.get(message["severity"], 0) >= self.severity_min:
             await self.send(text_data=message["text"])
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")

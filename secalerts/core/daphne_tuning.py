@@ -10,12 +10,16 @@ Found with py-spy under 16 clients sending single events:
   hands it to Twisted's log, which Daphne sends nowhere unless run with -v 2 or
   more. Daphne's own access log (`--access-log`) and ours (`secalerts.request`) are
   unaffected.
+Also: WebSockets get a protocol that closes clients that stop reading (slow_clients).
 """
 
 import functools
 
 from daphne.http_protocol import HTTPFactory
+from daphne.ws_protocol import WebSocketFactory
 from twisted.web import http
+
+from secalerts.core.slow_clients import GuardedWebSocketProtocol
 
 CONTENT_TYPES_CACHED = 256
 
@@ -26,6 +30,7 @@ def tune_daphne() -> None:
             http._parseContentType
         )
     HTTPFactory.log = _no_twisted_request_log
+    WebSocketFactory.protocol = GuardedWebSocketProtocol
 
 
 def _no_twisted_request_log(self: HTTPFactory, request: http.Request) -> None:

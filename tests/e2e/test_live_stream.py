@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import socket
+import time
 import urllib.request
 
 import pytest
@@ -16,6 +17,8 @@ from websockets.exceptions import ConnectionClosed
 from secalerts.alerts.tests.factories import AlertFactory
 from secalerts.rules.models import Rule
 from secalerts.rules.services import create_rule
+
+TCP_ESTABLISHED = 1
 
 
 def patch(base: str, path: str, body: dict, header: str) -> int:
@@ -36,6 +39,10 @@ def ws_url(base: str, header: str | None) -> str:
 
 async def next_message(websocket) -> dict:
     return json.loads(await asyncio.wait_for(websocket.recv(), timeout=5))
+
+
+async def next_messages(websocket, count: int) -> list[dict]:
+    return [await next_message(websocket) for _ in range(count)]
 
 
 async def close_code(url: str) -> int:
@@ -144,11 +151,100 @@ async def test_a_client_that_stops_reading_holds_up_neither_ingestion_nor_others
         async with connect(ws_url(base, header)) as healthy:
             await healthy.send(json.dumps({"type": "ping"}))
             await next_message(healthy)
+            # Read as a live client does, while the pushes flow.
+            reading = asyncio.create_task(next_messages(healthy, 1500))
             statuses = [await sync_to_async(post_events)(base, b, header) for b in batches]
-            received = [await next_message(healthy) for _ in range(1500)]
+            received = await reading
 
     assert statuses == [201] * 15
     # 1,500 pushes of about 700 bytes: far more than the stalled socket's buffers hold.
     assert {m["alert"]["group"]["source"] for m in received} == {
         e["source"] for b in batches for e in b
     }
+
+
+def ended_by_server(sock: socket.socket, timeout: float = 10) -> bool:
+    """Whether the server ends the connection (FIN or reset) within `timeout`, seen in the
+    socket's TCP state: reading would drain the server's buffer and so change the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != TCP_ESTABLISHED:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def read_all(sock: socket.socket) -> int:
+    """Bytes the server had sent before it ended the connection."""
+    sock.settimeout(10)
+    read = 0
+    try:
+        while chunk := sock.recv(65536):
+            read += len(chunk)
+    except ConnectionResetError:
+        pass
+    return read
+
+
+async def add_malware_rule() -> None:
+    await database_sync_to_async(Rule.objects.all().delete)()
+    await database_sync_to_async(create_rule)(
+        name="Malware",
+        severity="critical",
+        condition={"field": "event_type", "op": "eq", "value": "malware.detected"},
+        group_by=["source"],
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_falls_too_far_behind_is_closed_and_others_get_every_push(
+    start_daphne, analyst_user, bearer
+):
+    await add_malware_rule()
+    base = await sync_to_async(start_daphne)(STREAM_MAX_BEHIND_MESSAGES="100")
+    header = bearer(analyst_user)
+    stalled = await sync_to_async(stalled_client)(base, header)
+    # Batches of 500: each burst of pushes is written before the server sends any of it,
+    # which a reading client must not be closed for.
+    batches = [
+        [{"event_type": "malware.detected", "source": f"edr-{b}-{i}"} for i in range(500)]
+        for b in range(3)
+    ]
+
+    with stalled:
+        async with connect(ws_url(base, header)) as healthy:
+            await healthy.send(json.dumps({"type": "ping"}))
+            await next_message(healthy)
+            reading = asyncio.create_task(next_messages(healthy, 1500))
+            for batch in batches:
+                await sync_to_async(post_events)(base, batch, header)
+            received = await reading
+        closed_by_server = await sync_to_async(ended_by_server)(stalled)
+        read = await sync_to_async(read_all)(stalled)
+
+    assert closed_by_server
+    assert read < sum(len(json.dumps(m)) for m in received)  # the rest was dropped
+    assert len({m["alert"]["id"] for m in received}) == 1500
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_stays_behind_too_long_is_closed_without_more_pushes(
+    start_daphne, analyst_user, bearer
+):
+    await add_malware_rule()
+    base = await sync_to_async(start_daphne)(
+        STREAM_MAX_BEHIND_SECONDS="1", STREAM_SEND_BUFFER_BYTES="16384"
+    )
+    header = bearer(analyst_user)
+    stalled = await sync_to_async(stalled_client)(base, header)
+    batches = [
+        [{"event_type": "malware.detected", "source": f"edr-{b}-{i}"} for i in range(100)]
+        for b in range(4)
+    ]
+
+    with stalled:
+        for batch in batches:  # enough to fill the stalled socket's buffers, then no more
+            await sync_to_async(post_events)(base, batch, header)
+        closed_by_server = await sync_to_async(ended_by_server)(stalled)
+
+    assert closed_by_server

@@ -16,6 +16,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from secalerts.rules.services import create_rule
 from tests.e2e.conftest import free_port
@@ -114,3 +115,30 @@ async def test_service_survives_a_redis_outage_and_pushes_again_after(
     finally:
         redis.terminate()
         redis.wait()
+
+
+@pytest.mark.asyncio
+async def test_without_redis_the_stream_asks_clients_to_retry_and_login_says_when(
+    start_daphne, analyst_user, bearer
+):
+    base = await sync_to_async(start_daphne)(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    ws_url = base.replace("http", "ws") + f"/ws/alerts/?token={bearer(analyst_user).split()[1]}"
+
+    async with connect(ws_url) as websocket:  # the handshake succeeds: no HTTP 500
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(websocket.recv(), timeout=15)
+    login = urllib.request.Request(
+        f"{base}/api/token/",
+        data=json.dumps({"username": analyst_user.username, "password": "x"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(HTTPError) as refused:
+        await sync_to_async(urllib.request.urlopen)(login, timeout=15)
+
+    with refused.value as answer:
+        body = json.loads(answer.read())
+    assert closed.value.rcvd.code == 4503
+    assert answer.code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert body["code"] == "throttle_state_unavailable"

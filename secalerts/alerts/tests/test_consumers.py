@@ -1,6 +1,7 @@
 """The alert stream through the full ASGI application: auth closes, filtering, pushes."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -9,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 from secalerts.accounts.tests.bad_tokens import BAD_TOKENS
+from secalerts.alerts.broadcast import broadcaster
 from secalerts.alerts.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from secalerts.alerts.notifications import ALERTS_GROUP, notify_alerts
 from secalerts.alerts.services.triage import change_alert
@@ -219,3 +221,89 @@ async def test_pushed_alerts_are_the_alert_list_items(analyst_user, admin_user, 
     assert pushed[0]["alert"]["assigned_to"] == admin_user.username
     assert pushed[1]["alert"]["rule"] is None
     await communicator.disconnect()
+
+
+@database_sync_to_async
+def short_token_for(user, seconds: int = 2) -> str:
+    # `exp` is whole seconds: 2 s leaves at least 1 s to connect before it passes.
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=seconds))
+    return str(token)
+
+
+async def open_stream(token: str) -> WebsocketCommunicator:
+    communicator, _ = await connect(token)
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
+    return communicator
+
+
+async def test_stream_closes_with_4401_when_its_token_expires(analyst_user):
+    communicator = await open_stream(await short_token_for(analyst_user))
+
+    closing = await communicator.receive_output(timeout=5)
+
+    assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+    assert not broadcaster().listeners  # no pushes are written to a closed stream
+
+
+async def test_auth_message_with_a_fresh_token_keeps_the_stream_open(analyst_user):
+    communicator = await open_stream(await short_token_for(analyst_user))
+    fresh = AccessToken.for_user(analyst_user)
+
+    await communicator.send_json_to({"type": "auth", "token": str(fresh)})
+    answer = await communicator.receive_json_from(timeout=2)
+
+    assert answer == {
+        "type": "authenticated",
+        "expires_at": datetime.fromtimestamp(fresh["exp"], UTC).isoformat().replace("+00:00", "Z"),
+    }
+    # Past the first token's expiry, the stream stays open on the fresh token.
+    assert await communicator.receive_nothing(timeout=2.5)
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("kind", ["garbage", "expired", "missing", "another-user"])
+async def test_bad_auth_message_closes_with_4401(analyst_user, admin_user, kind):
+    communicator = await open_stream(await token_for(analyst_user))
+    token = {
+        "garbage": "a.b.c",
+        "expired": await database_sync_to_async(BAD_TOKENS["expired"])(analyst_user),
+        "missing": None,
+        "another-user": await token_for(admin_user),
+    }[kind]
+
+    await communicator.send_json_to({"type": "auth", "token": token})
+
+    assert await communicator.receive_output(timeout=2) == {
+        "type": "websocket.close",
+        "code": CLOSE_UNAUTHENTICATED,
+    }
+
+
+async def test_deactivated_user_is_disconnected_at_the_next_recheck(analyst_user, settings):
+    settings.STREAM_RECHECK_SECONDS = 0.2
+    communicator = await open_stream(await token_for(analyst_user))
+
+    analyst_user.is_active = False
+    await database_sync_to_async(analyst_user.save)()
+
+    assert await communicator.receive_output(timeout=5) == {
+        "type": "websocket.close",
+        "code": CLOSE_UNAUTHENTICATED,
+    }
+    assert not broadcaster().listeners
+
+
+async def test_user_who_loses_their_role_is_disconnected_with_4403(analyst_user, settings):
+    settings.STREAM_RECHECK_SECONDS = 0.2
+    communicator = await open_stream(await token_for(analyst_user))
+
+    await database_sync_to_async(analyst_user.groups.clear)()
+
+    assert await communicator.receive_output(timeout=5) == {
+        "type": "websocket.close",
+        "code": CLOSE_FORBIDDEN,
+    }
