@@ -52,6 +52,10 @@ class Identity:
     scopes: frozenset[str] = frozenset()
     source: str = ""  # a key's default `source` for events that omit it
 
+    def sender(self) -> dict[str, str]:
+        """What events sent with this credential record as `received_by`."""
+        return {"kind": self.kind, "name": self.name}
+
 
 @dataclass(frozen=True, slots=True)
 class Claims:

@@ -14,19 +14,20 @@ from secalerts.events.validation import validate_events
 
 
 def post_events(
-    body: bytes, content_type: str, *, default_source: str = ""
+    body: bytes, content_type: str, *, sender: dict[str, str] | None, default_source: str = ""
 ) -> tuple[int, dict[str, Any]]:
     """Returns (status, JSON body). Raises DomainError subclasses for 4xx answers."""
-    events, is_batch = read_body(body, content_type, default_source=default_source)
+    events, is_batch = read_body(body, content_type, sender=sender, default_source=default_source)
     return answer(events, is_batch, ingest_events(events=events), claimed=set())
 
 
 def read_body(
-    body: bytes, content_type: str, *, default_source: str = ""
+    body: bytes, content_type: str, *, sender: dict[str, str] | None, default_source: str = ""
 ) -> tuple[list[dict[str, Any]], bool]:
     """Validated events and whether the body was a batch; raises DomainError (4xx).
-    `default_source`: the `source` of events that omit it (the sender's API key's)."""
-    return validate_events(
+    `sender` is stored as each event's `received_by`; `default_source` is the `source`
+    of events that omit it (the sender's API key's)."""
+    events, is_batch = validate_events(
         body,
         content_type,
         max_batch=settings.EVENTS_MAX_BATCH,
@@ -34,6 +35,9 @@ def read_body(
         now=timezone.now(),
         default_source=default_source,
     )
+    for event in events:
+        event["received_by"] = sender
+    return events, is_batch
 
 
 def answer(

@@ -216,7 +216,9 @@ def _write_group(requests: Sequence[Request]) -> list[Outcome]:
             continue
         content_type = request.headers.get(b"content-type", b"").decode("latin-1")
         try:
-            events, is_batch = read_body(request.body, content_type, default_source=who.source)
+            events, is_batch = read_body(
+                request.body, content_type, sender=who.sender(), default_source=who.source
+            )
         except DomainError as error:
             outcomes[index] = failure_outcome(error)
             continue

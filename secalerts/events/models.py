@@ -29,6 +29,11 @@ class Event(models.Model):
     username = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 - null means absent
     message = models.TextField(null=True, blank=True)  # noqa: DJ001 - null means absent
     data = models.JSONField(default=dict, blank=True)
+    received_by = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='Who sent it: {"kind": "user" | "api_key" | "syslog", "name": ...}.',
+    )
 
     class Meta:
         ordering = ("-timestamp", "-id")

@@ -105,6 +105,7 @@ class EventSerializer(serializers.ModelSerializer):
             "username",
             "message",
             "data",
+            "received_by",
         )
 
 
@@ -140,6 +141,7 @@ def event_payload(event: dict[str, Any], received_at: Any) -> dict[str, Any]:
         "username": event["username"],
         "message": event["message"],
         "data": event["data"],
+        "received_by": event.get("received_by"),
     }
 
 

@@ -1,5 +1,7 @@
 """Event rows written in bulk, reporting which ids were new (core/bulk_insert.py)."""
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +22,7 @@ COLUMNS = (
     "username",
     "message",
     "data",
+    "received_by",
 )
 _ID = COLUMNS.index("id")
 
@@ -43,9 +46,20 @@ def event_rows(events: Sequence[dict[str, Any]], *, received_at: datetime) -> li
             event["username"],
             event["message"],
             event["data_json"].decode(),
+            _received_by(event.get("received_by")),
         )
         for event in events
     ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _sender_json(kind: str, name: str) -> str:
+    return json.dumps({"kind": kind, "name": name})
+
+
+def _received_by(sender: dict[str, str] | None) -> str | None:
+    """JSON text of the sender; a batch has one, so it is encoded once."""
+    return None if sender is None else _sender_json(sender["kind"], sender["name"])
 
 
 def insert_events(rows: Sequence[tuple]) -> list[int]:

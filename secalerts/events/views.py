@@ -73,8 +73,10 @@ class EventListView(generics.ListAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        source = getattr(request.auth, "source", "")
-        status, body = post_events(request.body, request.content_type, default_source=source)
+        who = request.auth
+        status, body = post_events(
+            request.body, request.content_type, sender=who.sender(), default_source=who.source
+        )
         return Response(body, status=status)
 
 

@@ -42,7 +42,7 @@ def seed() -> None:
         }
         for i in range(1, 6)
     ]
-    post_events(json.dumps(body).encode(), "application/json")
+    post_events(json.dumps(body).encode(), "application/json", sender=None)
 
 
 @pytest.mark.parametrize("role", ["admin", "analyst"])

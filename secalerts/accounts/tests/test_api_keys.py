@@ -83,7 +83,9 @@ def test_a_key_ingests_through_the_direct_path_with_its_default_source(header):
 
     assert status == 201, body
     assert body["source"] == "ids-1"
-    assert Event.objects.get().source == "ids-1"
+    assert body["received_by"] == {"kind": "api_key", "name": "ids-1"}
+    stored = Event.objects.get()
+    assert (stored.source, stored.received_by) == ("ids-1", body["received_by"])
 
 
 def test_a_key_without_a_default_source_still_needs_one():

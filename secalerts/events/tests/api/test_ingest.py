@@ -44,10 +44,13 @@ def test_single_event_is_stored_and_returned(post):
     assert body["alerts"] == []
     assert set(body) == {
         "id", "timestamp", "received_at", "event_type", "severity", "source", "source_ip",
-        "destination_ip", "destination_port", "username", "message", "data", "alerts",
+        "destination_ip", "destination_port", "username", "message", "data", "received_by",
+        "alerts",
     }  # fmt: skip
+    assert body["received_by"] == {"kind": "user", "name": "bob-analyst"}
     stored = Event.objects.get(pk=event_id)
     assert stored.data == {"k": [1, 2]}
+    assert stored.received_by == body["received_by"]
     assert stored.source_ip == "203.0.113.9"
 
 
