@@ -7,6 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils import timezone
 
+from secalerts.core.content_encoding import decode_content
 from secalerts.events.models import Event
 from secalerts.events.serializers import EventSerializer, event_payload
 from secalerts.events.services import IngestResult, ingest_events
@@ -14,19 +15,36 @@ from secalerts.events.validation import validate_events
 
 
 def post_events(
-    body: bytes, content_type: str, *, sender: dict[str, str] | None, default_source: str = ""
+    body: bytes,
+    content_type: str,
+    *,
+    sender: dict[str, str] | None,
+    default_source: str = "",
+    content_encoding: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Returns (status, JSON body). Raises DomainError subclasses for 4xx answers."""
-    events, is_batch = read_body(body, content_type, sender=sender, default_source=default_source)
+    events, is_batch = read_body(
+        body,
+        content_type,
+        sender=sender,
+        default_source=default_source,
+        content_encoding=content_encoding,
+    )
     return answer(events, is_batch, ingest_events(events=events), claimed=set())
 
 
 def read_body(
-    body: bytes, content_type: str, *, sender: dict[str, str] | None, default_source: str = ""
+    body: bytes,
+    content_type: str,
+    *,
+    sender: dict[str, str] | None,
+    default_source: str = "",
+    content_encoding: str | bytes | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Validated events and whether the body was a batch; raises DomainError (4xx).
     `sender` is stored as each event's `received_by`; `default_source` is the `source`
-    of events that omit it (the sender's API key's)."""
+    of events that omit it (the sender's API key's). A gzip body is inflated first."""
+    body = decode_content(body, content_encoding, max_bytes=settings.EVENTS_MAX_BODY_BYTES)
     events, is_batch = validate_events(
         body,
         content_type,

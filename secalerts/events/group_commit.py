@@ -217,7 +217,11 @@ def _write_group(requests: Sequence[Request]) -> list[Outcome]:
         content_type = request.headers.get(b"content-type", b"").decode("latin-1")
         try:
             events, is_batch = read_body(
-                request.body, content_type, sender=who.sender(), default_source=who.source
+                request.body,
+                content_type,
+                sender=who.sender(),
+                default_source=who.source,
+                content_encoding=request.headers.get(b"content-encoding"),
             )
         except DomainError as error:
             outcomes[index] = failure_outcome(error)

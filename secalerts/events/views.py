@@ -48,7 +48,10 @@ class EventListView(generics.ListAPIView):
             "keyed by item index and nothing is stored. Events whose `id` is already stored "
             "with the same content count as duplicates (a retried single event answers 200 "
             "with the stored event); the same `id` with other content refuses the request "
-            "with 400, code `id_conflict`, errors keyed by item index."
+            "with 400, code `id_conflict`, errors keyed by item index. The body may be sent "
+            "with `Content-Encoding: gzip` (the size limits apply to the inflated body: 413 "
+            "above). Send with an access token or an API key (`ingest` scope); events record "
+            "the sender as `received_by`, and a key's `source` fills in a missing `source`."
         ),
         request={
             "application/json": PolymorphicProxySerializer(
@@ -75,7 +78,11 @@ class EventListView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         who = request.auth
         status, body = post_events(
-            request.body, request.content_type, sender=who.sender(), default_source=who.source
+            request.body,
+            request.content_type,
+            sender=who.sender(),
+            default_source=who.source,
+            content_encoding=request.headers.get("Content-Encoding"),
         )
         return Response(body, status=status)
 
