@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "secalerts.events",
     "secalerts.rules",
     "secalerts.alerts",
+    "secalerts.intake",
 ]
 
 MIDDLEWARE = [

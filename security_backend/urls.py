@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", include("secalerts.events.urls")),
     path("api/", include("secalerts.rules.urls")),
     path("api/", include("secalerts.alerts.urls")),
+    path("api/", include("secalerts.intake.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),
     path("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -48,3 +48,10 @@ class ReadAnyRoleIngestWithKey(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return has_role(request.user, Role.ADMIN, Role.ANALYST)
         return may_ingest(request.auth)
+
+
+class CanIngest(permissions.BasePermission):
+    """Both roles, and API keys with the `ingest` scope: the intake endpoints."""
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        return may_ingest(request.auth)

@@ -97,6 +97,14 @@ def validate_events(
     return _convert_all(raw_items, is_batch, now, default_source), is_batch
 
 
+def validate_items(
+    raw_items: list[Any], *, now: datetime, default_source: str = ""
+) -> list[dict[str, Any]]:
+    """Event dicts made by the server (intake) -> normalized events, under exactly the
+    rules of a request body; raises InvalidEvents keyed by index."""
+    return _convert_all(raw_items, True, now, default_source)
+
+
 def _convert_all(
     raw_items: list[Any], is_batch: bool, now: datetime, default_source: str
 ) -> list[dict[str, Any]]:

@@ -1,0 +1,87 @@
+"""POST /api/intake/syslog/ and /api/intake/ecs/: three lines each (service does the work)."""
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from secalerts.core.permissions import CanIngest
+from secalerts.intake import service
+from secalerts.intake.ecs import ecs_to_event
+from secalerts.intake.syslog_records import lines_to_events, records_to_events
+
+_ERROR = OpenApiResponse(description="JSON error: `detail`, `code`, and `errors` per item.")
+
+
+class IntakeResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(help_text="Records already stored (a retry).")
+    unparsed = serializers.IntegerField(help_text="Records stored as `log.line` events.")
+    alerts = serializers.ListField(child=serializers.IntegerField())
+
+
+_RESPONSES = {201: IntakeResultSerializer, 400: _ERROR, 413: _ERROR, 415: _ERROR}
+
+
+class _IntakeView(APIView):
+    permission_classes = (CanIngest,)
+    throttle_classes = ()  # bounded by batch and body size, as POST /api/events/ is
+
+    def take(self, request: Request, events: list[dict[str, Any]], body: bytes) -> Response:
+        who = request.auth
+        answer = service.take(events, body=body, sender=who.sender(), default_source=who.source)
+        return Response(answer, status=201)
+
+
+class SyslogIntakeView(_IntakeView):
+    @extend_schema(
+        summary="Ingest syslog lines",
+        description=(
+            "`text/plain`: one log line a line (RFC 5424, RFC 3164 or a /var/log line). "
+            "`application/x-ndjson` or a JSON array: records whose `message` holds such a "
+            "line (Vector, Fluent Bit, rsyslog omhttp); their `host`/`hostname` and "
+            "`timestamp`/`@timestamp`/`date` fill in what the line lacks. Lines no parser "
+            "knows are stored as `log.line` events (counted in `unparsed`). Atomic, "
+            "idempotent on retry of the same body, gzip accepted."
+        ),
+        request={"text/plain": str, "application/x-ndjson": dict},
+        responses=_RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        plain, records = service.read_records(
+            request.body, request.content_type, request.headers.get("Content-Encoding")
+        )
+        now = timezone.now()
+        events = (
+            lines_to_events(service.text_lines(plain), now=now)
+            if records is None
+            else records_to_events(records, now=now)
+        )
+        return self.take(request, events, plain)
+
+
+class EcsIntakeView(_IntakeView):
+    @extend_schema(
+        summary="Ingest Elastic Common Schema documents",
+        description=(
+            "Filebeat, Elastic Agent and Logstash (`ecs_compatibility`) documents, as a JSON "
+            "array or NDJSON. `@timestamp`, `event.action`/`event.category`, `host.name`, "
+            "`source.ip`, `destination.ip`/`.port`, `user.name`, `message` and "
+            "`event.severity`/`log.level` map onto the event; every other field is kept in "
+            "`data` under its own name. Atomic, idempotent on retry, gzip accepted."
+        ),
+        request={"application/json": dict, "application/x-ndjson": dict},
+        responses=_RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        plain, records = service.read_records(
+            request.body, request.content_type, request.headers.get("Content-Encoding")
+        )
+        events = [
+            ecs_to_event(doc) if isinstance(doc, dict) else doc for doc in records or []
+        ]
+        return self.take(request, events, plain)
