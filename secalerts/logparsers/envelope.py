@@ -123,8 +123,10 @@ def _int_pid(text: str | None) -> int | None:
 
 def parse_envelope(line: str, now: datetime) -> Envelope | None:
     """The syslog envelope of a line, or None if it has none we know."""
-    if line.startswith("<") and line[1:5].partition(">")[2][:2] == "1 ":
-        return _parse_5424(line)
+    if line.startswith("<"):
+        end = line.find(">", 1, 5)
+        if end > 0 and line[end + 1 : end + 3] == "1 ":
+            return _parse_5424(line)
     match = _TAGGED.match(line)
     if match is not None:
         pri, bsd, iso, host, program, pid, message = match.groups()

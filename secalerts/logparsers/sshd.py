@@ -317,7 +317,7 @@ def parse_sshd(message: str) -> Parsed | None:
 
 
 # dropbear writes "ip:port", IPv6 as "[addr]:port".
-_HOSTPORT = r"\[?([^\s\]]*?)\]?:(\d+)"
+_HOSTPORT = r"\[?([^\s\[\]]+?)\]?:(\d+)(?=[\s,)>]|\Z)"
 DROPBEAR_RULES: list[Rule] = [
     (
         re.compile(r"Bad password attempt for '(.*)' from " + _HOSTPORT, re.S),
