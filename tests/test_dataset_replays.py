@@ -43,29 +43,31 @@ def condition_from_ground_truth(rule: dict) -> dict:
     return {"all": leaves}
 
 
+def create_rule_from(api_client, auth: dict, expected: dict) -> int:
+    """The ground truth's rule, created through the API; returns its id."""
+    rule = expected["rule"]
+    body = {
+        "name": rule["name"],
+        "severity": "high",
+        "condition": condition_from_ground_truth(rule),
+        "group_by": rule.get("group_by", []),
+    }
+    if "threshold" in rule:
+        body["threshold"] = {"count": rule["threshold"], "window_seconds": rule["window_seconds"]}
+        if rule["count"].startswith("distinct "):
+            body["threshold"]["distinct_field"] = rule["count"].removeprefix("distinct ")
+    response = api_client.post(reverse("rules:list"), body, format="json", **auth)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
 @pytest.fixture
 def api(api_client, admin_user, bearer):
     auth = {"HTTP_AUTHORIZATION": bearer(admin_user)}
 
     class Api:
         def rule_from(self, expected: dict) -> int:
-            rule = expected["rule"]
-            body = {
-                "name": rule["name"],
-                "severity": "high",
-                "condition": condition_from_ground_truth(rule),
-                "group_by": rule.get("group_by", []),
-            }
-            if "threshold" in rule:
-                body["threshold"] = {
-                    "count": rule["threshold"],
-                    "window_seconds": rule["window_seconds"],
-                }
-                if rule["count"].startswith("distinct "):
-                    body["threshold"]["distinct_field"] = rule["count"].removeprefix("distinct ")
-            response = api_client.post(reverse("rules:list"), body, format="json", **auth)
-            assert response.status_code == 201, response.content
-            return response.json()["id"]
+            return create_rule_from(api_client, auth, expected)
 
         def send_ndjson(self, events: list[dict]) -> dict:
             body = "\n".join(json.dumps(event) for event in events)

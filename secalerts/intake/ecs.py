@@ -115,7 +115,7 @@ def _without(doc: dict[str, Any], mapped: dict[tuple[str, ...], str]) -> dict[st
             continue
         children = {path[1:] for path in nested if path[0] == key}
         if children and isinstance(value, dict):
-            value = _without(value, {child: "" for child in children})
+            value = _without(value, dict.fromkeys(children, ""))
             if not value:
                 continue
         rest[key] = value

@@ -28,7 +28,8 @@ def take(
     digest = hashlib.sha256(body).hexdigest()
     prefix = f"{sender['kind']}:{sender['name']}:{digest}"
     for position, event in enumerate(events):
-        event["id"] = uuid.uuid5(INTAKE_NAMESPACE, f"{prefix}:{position}")
+        if isinstance(event, dict):  # anything else is refused by validation, by index
+            event["id"] = uuid.uuid5(INTAKE_NAMESPACE, f"{prefix}:{position}")
     valid = validate_items(events, now=timezone.now(), default_source=default_source)
     for event in valid:
         event["received_by"] = sender
@@ -63,4 +64,3 @@ def text_lines(plain: bytes) -> list[str]:
     lines = [line for line in plain.decode("utf-8", "replace").splitlines() if line.strip()]
     parsing.check_batch_size(len(lines), is_batch=True, max_batch=settings.EVENTS_MAX_BATCH)
     return lines
-

@@ -6,36 +6,51 @@ its line lacks them: Fluent Bit sends `date` as seconds since the epoch, the oth
 8601 text.
 """
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from secalerts.logparsers import UNPARSED, parse_line
 
+LINE_FIELDS = ("message", "log")
 HOST_FIELDS = ("host", "hostname")
 TIME_FIELDS = ("timestamp", "@timestamp", "date")
 
 __all__ = ["UNPARSED", "lines_to_events", "records_to_events"]
 
 
-def lines_to_events(lines: Sequence[str], *, now: datetime) -> list[dict[str, Any]]:
-    return [parse_line(line, now=now) for line in lines]
+def lines_to_events(
+    lines: Sequence[str], *, now: datetime, default_host: str | None = None
+) -> list[dict[str, Any]]:
+    """`default_host`: the source of lines that name no host (the sender's API key's)."""
+    return [parse_line(line, now=now, default_host=default_host) for line in lines]
 
 
-def records_to_events(records: Sequence[Any], *, now: datetime) -> list[dict[str, Any]]:
-    """One event per record; a record that is not an object with a `message` text is
-    stored as an unparsed line of its JSON text, never dropped."""
+def records_to_events(
+    records: Sequence[Any], *, now: datetime, default_host: str | None = None
+) -> list[dict[str, Any]]:
+    """One event per record; a record that is not an object with a line in `message`
+    (or `log`, Fluent Bit's tail) is stored as an unparsed line of its text, never
+    dropped."""
     events = []
     for record in records:
-        if not isinstance(record, dict) or not isinstance(record.get("message"), str):
-            events.append(parse_line(str(record), now=now))
+        line = _line(record)
+        if line is None:
+            events.append(parse_line(json.dumps(record), now=now, default_host=default_host))
             continue
         host = next((record[f] for f in HOST_FIELDS if isinstance(record.get(f), str)), None)
-        event = parse_line(record["message"], now=now, default_host=host or None)
+        event = parse_line(line, now=now, default_host=host or default_host)
         if event["timestamp"] is None:
             event["timestamp"] = _time(next((record[f] for f in TIME_FIELDS if f in record), None))
         events.append(event)
     return events
+
+
+def _line(record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return None
+    return next((record[f] for f in LINE_FIELDS if isinstance(record.get(f), str)), None)
 
 
 def _time(value: Any) -> datetime | None:

@@ -55,11 +55,11 @@ class SyslogIntakeView(_IntakeView):
         plain, records = service.read_records(
             request.body, request.content_type, request.headers.get("Content-Encoding")
         )
-        now = timezone.now()
+        now, host = timezone.now(), request.auth.source or None
         events = (
-            lines_to_events(service.text_lines(plain), now=now)
+            lines_to_events(service.text_lines(plain), now=now, default_host=host)
             if records is None
-            else records_to_events(records, now=now)
+            else records_to_events(records, now=now, default_host=host)
         )
         return self.take(request, events, plain)
 
@@ -81,7 +81,5 @@ class EcsIntakeView(_IntakeView):
         plain, records = service.read_records(
             request.body, request.content_type, request.headers.get("Content-Encoding")
         )
-        events = [
-            ecs_to_event(doc) if isinstance(doc, dict) else doc for doc in records or []
-        ]
+        events = [ecs_to_event(doc) if isinstance(doc, dict) else doc for doc in records or []]
         return self.take(request, events, plain)

@@ -101,10 +101,10 @@ async def test_alert_raised_by_ingestion_is_pushed_and_severity_filter_applies(a
     await communicator.receive_json_from(timeout=2)
 
     high = json.dumps({"event_type": "x.y", "source": "s", "severity": "high"}).encode()
-    await database_sync_to_async(post_events)(high, "application/json")
+    await database_sync_to_async(post_events)(high, "application/json", sender=None)
     assert await communicator.receive_nothing(timeout=0.5)
     malware = json.dumps({"event_type": "malware.detected", "source": "edr-1"}).encode()
-    await database_sync_to_async(post_events)(malware, "application/json")
+    await database_sync_to_async(post_events)(malware, "application/json", sender=None)
     message = await communicator.receive_json_from(timeout=3)
 
     assert message["type"] == "alert.created"

@@ -18,6 +18,12 @@ VALUES = [
 ]
 
 
+def row(**values: object) -> tuple:
+    """An events row by column name (storage.COLUMNS), the rest of it plain."""
+    plain = {"event_type": "t", "severity": "info", "source": "s", "data": "{}"}
+    return tuple((plain | values).get(name) for name in COLUMNS)
+
+
 @pytest.mark.parametrize("value", VALUES, ids=str)
 def test_datetime_shortcuts_mean_what_django_writes(db, value):
     """SQLite: the very text Django writes. PostgreSQL: text the server reads as the
@@ -46,10 +52,7 @@ def test_insert_new_rows_reports_only_the_rows_it_added(db, likely_new):
 
     def rows(ids):
         stamp = adapt(VALUES[0])
-        return [
-            (db_uuid(uuid.UUID(int=i)), stamp, stamp, "t", "info", "s", *[None] * 5, "{}")
-            for i in ids
-        ]
+        return [row(id=db_uuid(uuid.UUID(int=i)), timestamp=stamp, received_at=stamp) for i in ids]
 
     def insert(ids):
         added = insert_new_rows(
@@ -79,7 +82,7 @@ def test_datetimes_written_by_the_bulk_paths_read_back_as_the_same_instants(db, 
         ids = [uuid.uuid4() for _ in range(count)]
         stamps = [VALUES[i % len(VALUES)] for i in range(count)]
         rows = [
-            (db_uuid(i), adapt(t), adapt(t), "t", "info", "s", *[None] * 5, "{}")
+            row(id=db_uuid(i), timestamp=adapt(t), received_at=adapt(t))
             for i, t in zip(ids, stamps, strict=True)
         ]
         with transaction.atomic():
