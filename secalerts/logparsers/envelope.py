@@ -73,6 +73,7 @@ def _bsd_time(text: str, year: int) -> datetime | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def bsd_timestamp(text: str, now: datetime) -> datetime | None:
     """A year-less "Mmm dd hh:mm:ss" in UTC: `now`'s year, or the year before if that
     would put it more than a day in the future (rsyslog's and Elastic's rule)."""
@@ -131,7 +132,8 @@ def parse_envelope(line: str, now: datetime) -> Envelope | None:
     if match is not None:
         pri, bsd, iso, host, program, pid, message = match.groups()
         data: dict[str, Any] = {}
-        _priority(data, pri)
+        if pri is not None:
+            _priority(data, pri)
         if message.startswith("[ID "):
             solaris = _SOLARIS_ID.match(message)
             if solaris is not None:
