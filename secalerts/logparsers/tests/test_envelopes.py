@@ -217,3 +217,11 @@ def test_any_text_gives_one_valid_event(line, year):
     event = parse_line(line, now=now, default_host=None)
 
     assert_event_shape(event)
+
+
+def test_ipv6_host_and_hostless_tag_with_colon_in_message():
+    ipv6 = parse_line("Jun 30 11:59:01 2001:db8::5 sshd[1]: Invalid user a from 192.0.2.1", now=NOW)
+    hostless = parse_line("Jun 30 11:59:01 sshd[1]: error: Could not load host key", now=NOW)
+
+    assert (ipv6["source"], ipv6["event_type"]) == ("2001:db8::5", "ssh.auth.invalid_user")
+    assert (hostless["source"], hostless["event_type"]) == ("unknown", "ssh.error")
