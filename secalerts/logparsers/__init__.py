@@ -5,6 +5,8 @@ Public surface:
 
     parse_line(line, *, now, default_host=None) -> dict
     parse_lines(lines, *, now, default_host=None) -> list[dict]
+    parse_message(message, *, program, pid=None, host=None, timestamp=None) -> dict
+                               a message whose envelope a shipper already took apart
     UNPARSED == "log.line"     the event_type of a line no parser recognised
 
 Every line gives exactly one event with the keys timestamp (aware UTC datetime or None),
@@ -50,6 +52,6 @@ Programs and event types (severity in brackets):
 """
 
 from secalerts.logparsers.events import SEVERITIES, UNPARSED
-from secalerts.logparsers.parser import parse_line, parse_lines
+from secalerts.logparsers.parser import parse_line, parse_lines, parse_message
 
-__all__ = ["SEVERITIES", "UNPARSED", "parse_line", "parse_lines"]
+__all__ = ["SEVERITIES", "UNPARSED", "parse_line", "parse_lines", "parse_message"]

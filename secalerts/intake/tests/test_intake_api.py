@@ -100,6 +100,28 @@ def test_shipper_records_are_parsed_with_their_host_and_time(post, name):
     assert event.timestamp.strftime("%m-%d %H:%M:%S") == "12-10 06:55:46"  # the line's own
 
 
+PARTS = {
+    # Vector's syslog source, Fluent Bit's syslog input, Logstash's syslog input.
+    "vector": {"message": SSHD.split(": ", 1)[1], "appname": "sshd", "procid": 24200,
+               "hostname": "web-1", "timestamp": "2026-12-01T06:55:46Z"},
+    "fluent-bit": {"message": SSHD.split(": ", 1)[1], "ident": "sshd", "pid": "24200",
+                   "host": "web-1", "time": "Dec  1 06:55:46", "date": 1796108146.0},
+    "logstash": {"message": SSHD.split(": ", 1)[1], "program": "sshd", "pid": "24200",
+                 "host": "web-1", "@timestamp": "2026-12-01T06:55:46.000Z"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PARTS)
+def test_records_with_their_envelope_taken_apart_are_parsed_alike(post, name):
+    response = post("syslog", json.dumps(PARTS[name]), "application/x-ndjson")
+
+    assert response.status_code == 201, response.content
+    event = Event.objects.get()
+    assert shape(event) == ("ssh.auth.failed_password", "203.0.113.9", "root", "web-1")
+    assert (event.data["program"], event.data["pid"]) == ("sshd", 24200)
+    assert event.timestamp.isoformat() == "2026-12-01T06:55:46+00:00"
+
+
 def test_a_record_s_host_and_time_fill_in_what_its_line_lacks(post):
     record = {"message": "something with no envelope", "host": "web-2", "date": 1796108146.5}
 

@@ -490,3 +490,32 @@ def test_iis_line_reports_client_and_server():
     )
     assert event["data"]["path"] == "/admin/login.aspx?user=x"
     assert event["data"]["status"] == 500
+
+
+def test_parse_message_parses_as_the_whole_line_would():
+    from datetime import UTC, datetime
+
+    from secalerts.logparsers import parse_line, parse_message
+
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    line = "Dec  1 06:55:46 web-1 sshd[24200]: Invalid user admin from 203.0.113.9 port 4242"
+    whole = parse_line(line, now=now)
+
+    parts = parse_message(
+        "Invalid user admin from 203.0.113.9 port 4242",
+        program="sshd",
+        pid=24200,
+        host="web-1",
+        timestamp=whole["timestamp"],
+    )
+    unknown = parse_message("hello", program="cron", host="web-1")
+
+    assert {k: v for k, v in parts.items() if k != "data"} == {
+        k: v for k, v in whole.items() if k != "data"
+    }
+    assert parts["data"] | {"raw": line} == whole["data"]
+    assert (unknown["event_type"], unknown["data"]["program"], unknown["source"]) == (
+        "log.line",
+        "cron",
+        "web-1",
+    )
