@@ -37,6 +37,8 @@ from secalerts.accounts.models import ApiKey
 from secalerts.accounts.roles import Role, roles_from_groups
 from secalerts.core.errors import CHALLENGE
 
+__all__ = ["CHALLENGE", "Identity", "credential", "identify_all", "identify_token"]
+
 SCHEME = "Bearer"
 KEY_USE_RESOLUTION = timedelta(minutes=1)
 
@@ -86,9 +88,6 @@ class KeyRecord:
     last_used_at: datetime | None
 
 
-__all__ = ["CHALLENGE", "Identity", "identify", "identify_all", "identify_token"]
-
-
 def token_not_valid() -> AuthenticationFailed:
     return AuthenticationFailed("Token is invalid or expired.", "token_not_valid")
 
@@ -127,14 +126,6 @@ def credential(authorization: str | bytes | None, api_key: str | bytes | None = 
             raise key_not_valid()
         return value
     return bearer_token(authorization)
-
-
-def identify(authorization: str | bytes | None, api_key: str | bytes | None = None) -> Identity:
-    """The identity of one request's credential headers; raises 401 exceptions."""
-    found = credential(authorization, api_key)
-    if found is None:
-        raise NotAuthenticated()
-    return identify_token(found)
 
 
 def identify_token(raw: str | None) -> Identity:
