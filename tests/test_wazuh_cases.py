@@ -58,7 +58,7 @@ def load_cases() -> list[dict[str, Any]]:
 
 def case_params() -> list[Any]:
     cases = load_cases()
-    if not cases:  # the dataset_dir fixture skips it
+    if not cases:  # the wazuh_cases fixture skips it
         return [pytest.param(None, id="dataset-absent")]
     params = []
     for number, case in enumerate(cases):
@@ -68,6 +68,15 @@ def case_params() -> list[Any]:
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         params.append(pytest.param(case, id=name, marks=marks))
     return params
+
+
+@pytest.fixture
+def wazuh_cases(dataset_dir) -> Path:
+    """Skips when the datasets folder, or this dataset in it, is absent."""
+    path = dataset_dir / CASES_FILE
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return path
 
 
 @pytest.fixture
@@ -85,11 +94,16 @@ def send_lines(api_client, admin_user, bearer):
     return send
 
 
-def run_case(case: dict[str, Any], send_lines) -> tuple[bool, str]:
-    """Only the mirror of the case's rule, the case's lines sent; (Wazuh's answer, why not)."""
+def only_mirror_of(wazuh_id: str) -> Rule:
+    """No rule left but our mirror of this Wazuh rule."""
     for existing in Rule.objects.all():  # the shipped defaults would alert on their own
         delete_rule(rule=existing)
-    rule = create_rule(**rule_fields(case["expected_rule_id"]))
+    return create_rule(**rule_fields(wazuh_id))
+
+
+def run_case(case: dict[str, Any], send_lines) -> tuple[bool, str]:
+    """Only the mirror of the case's rule, the case's lines sent; (Wazuh's answer, why not)."""
+    rule = only_mirror_of(case["expected_rule_id"])
 
     send_lines(case["logs"])
 
@@ -109,22 +123,47 @@ def run_case(case: dict[str, Any], send_lines) -> tuple[bool, str]:
 
 
 @pytest.mark.parametrize("case", case_params())
-def test_wazuh_case_through_intake_and_mirror(case, dataset_dir, send_lines):
+def test_wazuh_case_through_intake_and_mirror(case, wazuh_cases, send_lines):
     assert case is not None
     ok, why = run_case(case, send_lines)
     assert ok, why
 
 
-def test_every_case_rule_has_a_mirror_with_the_wazuh_severity(dataset_dir):
+def frequency_params() -> list[Any]:
     cases = load_cases()
-    assert cases, f"{CASES_FILE} is missing from {dataset_dir}"
+    if not cases:
+        return [pytest.param(None, id="dataset-absent")]
+    return [
+        pytest.param(case, id=f"{case['expected_rule_id']}-{len(case['logs'])}-lines")
+        for case in cases
+        if case["rule"].get("frequency") and case["expect"] == "match"
+        and (case["file"], case["section"], case["case"]) not in KNOWN_DIFFERENCES
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", frequency_params())
+def test_frequency_cases_alert_on_their_last_line_not_before(case, wazuh_cases, send_lines):
+    """The threshold is what raises these, not any single line; across two requests."""
+    assert case is not None
+    rule = only_mirror_of(case["expected_rule_id"])
+
+    send_lines(case["logs"][:-1])
+    assert not Alert.objects.filter(rule_id=rule.id).exists()
+
+    send_lines(case["logs"][-1:])
+    alert = Alert.objects.get(rule_id=rule.id)
+    assert alert.event_count == case["rule"]["frequency"]
+
+
+def test_every_case_rule_has_a_mirror_with_the_wazuh_severity(wazuh_cases):
+    cases = load_cases()
     for case in cases:
         fields = MIRROR[case["expected_rule_id"]]
         assert fields["severity"] == case["expected_severity_hint"], case["expected_rule_id"]
     assert {case["expected_rule_id"] for case in cases} == set(MIRROR)
 
 
-def test_summary_per_file(dataset_dir, send_lines, request):
+def test_summary_per_file(wazuh_cases, send_lines, request, capsys):
     """Every case again, each in a savepoint rolled back after it, counted per file."""
     counts: dict[str, Counter] = {}
     wrong = []
@@ -155,7 +194,8 @@ def test_summary_per_file(dataset_dir, send_lines, request):
     # Shown in every run (not captured): the per-file report the issue asks for.
     terminal = request.config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
-        terminal.write_line("\nWazuh ruleset cases through our parsers and mirrored rules:")
-        for line in [header, *rows]:
-            terminal.write_line(line)
+        with capsys.disabled():
+            terminal.write_line("\nWazuh ruleset cases through our parsers and mirrored rules:")
+            for line in [header, *rows]:
+                terminal.write_line(line)
     assert not wrong, wrong
