@@ -189,7 +189,7 @@ def write_group(requests: Sequence[Request]) -> list[Outcome]:
     close_old_connections()  # what Django's request_started signal does, for CONN_MAX_AGE
     try:
         return _write_group(requests)
-    except Exception as error:  # a database outage: 503 for all (error_answer)
+    except Exception as error:  # a database outage (503 for all) or a bug (500, logged)
         return [failure_outcome(error) for _ in requests]
     finally:
         close_old_connections()
