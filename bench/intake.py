@@ -49,7 +49,7 @@ async def bench_database(kind: str, seconds: float, rounds: int) -> None:
     url = reset_database(kind, "bench_intake")
     manage(url, "create_user", "bench", "--role", "analyst", "--password-stdin",
            stdin=PASSWORD + "\n")  # fmt: skip
-    key = manage(url, "shell", "-c", KEY_SCRIPT).strip()
+    key = manage(url, "shell", "--no-imports", "-c", KEY_SCRIPT).strip().splitlines()[-1]
     stream = Stream(load_events())
     lines = [line for line in LINES.read_text().splitlines() if line.strip()]
     sent = 0
