@@ -10,7 +10,7 @@ import functools
 import ipaddress
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -95,6 +95,19 @@ def validate_events(
         body, content_type, max_batch=max_batch, max_bytes=max_bytes
     )
     return _convert_all(raw_items, is_batch, now, default_source), is_batch
+
+
+def validate_dict(item: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """One event already decoded (e.g. by the log parsers) -> its normalized dict, checked
+    as POST /api/events/ checks each item. Raises InvalidEvents with errors by field."""
+    try:
+        typed = msgspec.convert(item, EventIn)
+    except msgspec.ValidationError as error:
+        raise InvalidEvents("Invalid event.", detail=_field_errors(str(error))) from error
+    event, errors = _normalize(typed, now)
+    if errors:
+        raise InvalidEvents("Invalid event.", detail=errors)
+    return event
 
 
 def _convert_all(
