@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from secalerts.syslog import listener
 from secalerts.syslog.senders import parse_bind, parse_networks
 
-# `serve` does not restart a listener that exited so: the port is taken, and would be
-# again a second later.
+# `serve` does not restart a listener that exited so (SYSLOG_CANNOT_BIND_EXIT_CODE there):
+# the port is taken, and would be again a second later.
 CANNOT_BIND_EXIT_CODE = 3
 
 
