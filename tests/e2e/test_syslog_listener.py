@@ -1,6 +1,7 @@
 """`manage.py syslog` in a subprocess, fed by real senders: util-linux logger, rsyslog
 (imfile -> omfwd, octet-counted TCP), a flooding TCP client; and started by `serve`."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -256,3 +257,39 @@ def test_serve_starts_one_listener_unless_told_not_to(transactional_db, with_sys
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_the_listener_of_a_killed_serve_exits_too(transactional_db):
+    port, syslog_port = e2e.free_port(), e2e.free_port()
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "security_backend.test_settings",
+        "DATABASE_URL": e2e.test_database_url(),
+        "LOG_LEVEL": "WARNING",
+        "SYSLOG_BIND": f"127.0.0.1:{syslog_port}",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children: list[int] = []
+    try:
+        e2e.wait_for_port(port, server)
+        e2e.wait_for_port(syslog_port, server)
+        children = children_of(server.pid)
+        [listener] = [pid for pid in children if "manage.py syslog" in command_of(pid)]
+
+        server.kill()  # no chance to stop its children
+        server.wait(timeout=20)
+
+        # Otherwise an orphan would keep the syslog port from the next `serve`.
+        wait_until(lambda: not Path(f"/proc/{listener}").exists(), what="the listener exits")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        for pid in children:  # the orphaned Daphne worker
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)

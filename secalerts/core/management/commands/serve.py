@@ -8,6 +8,7 @@ Beside them it runs one syslog listener (`manage.py syslog`, on SYSLOG_BIND) unl
 `--no-syslog`; it stops with the workers.
 """
 
+import ctypes
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ RESTART_DELAY_SECONDS = 1.0
 # `manage.py syslog` exits so when its port is taken (events' syslog command): restarting
 # it would only fail again, so the web workers serve on without it.
 SYSLOG_CANNOT_BIND_EXIT_CODE = 3
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Command(BaseCommand):
@@ -103,7 +105,11 @@ class Command(BaseCommand):
 
     def _start_syslog(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - our own interpreter and command
-            [sys.executable, os.path.join(settings.BASE_DIR, "manage.py"), "syslog"], env=env
+            [sys.executable, os.path.join(settings.BASE_DIR, "manage.py"), "syslog"],
+            env=env,
+            # Even if this process is killed outright: an orphaned listener would keep the
+            # syslog port, and the next `serve` could not start one.
+            preexec_fn=_exit_with_parent,
         )
 
     def _replace_syslog(
@@ -114,6 +120,15 @@ class Command(BaseCommand):
             return None
         time.sleep(RESTART_DELAY_SECONDS)
         return self._start_syslog(env)
+
+
+def _exit_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent dies (Linux; elsewhere a no-op)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _listeners(host: str, port: int, count: int) -> list[socket.socket]:
