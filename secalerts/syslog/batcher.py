@@ -125,6 +125,12 @@ def store_events(events: list[dict[str, Any]]) -> int:
     return len(ingest_events(events=events).stored_ids)
 
 
+@dataclass(slots=True)
+class _Sealed:
+    lines: list[Line]
+    prepared: "asyncio.Future[Prepared] | None" = None
+
+
 class Batcher:
     def __init__(
         self,
@@ -148,13 +154,15 @@ class Batcher:
         self._call_later = call_later
         self._current: list[Line] = []
         self._timer: Handle | None = None
-        self._pending: collections.deque[list[Line]] = collections.deque()
+        self._pending: collections.deque[_Sealed] = collections.deque()
         self._work = asyncio.Event()
         self._room = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
         # One thread, so one database connection and one batch at a time.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syslog-ingest")
+        # Parsing the next batch while one is stored: the database work waits on I/O.
+        self._parse_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="syslog-parse")
 
     @property
     def full(self) -> bool:
@@ -197,7 +205,10 @@ class Batcher:
                 self._work.clear()
                 await self._work.wait()
                 continue
-            await self._process(self._pending[0])
+            prepared = await self._prepare(self._pending[0])
+            if len(self._pending) > 1:
+                self._prepare(self._pending[1])
+            await self._process(prepared)
             self._pending.popleft()
             self._room.set()
             if not self._pending:
@@ -207,6 +218,7 @@ class Batcher:
         if self._timer is not None:
             self._timer.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._parse_executor.shutdown(wait=False, cancel_futures=True)
 
     def _seal(self) -> None:
         if self._timer is not None:
@@ -217,14 +229,20 @@ class Batcher:
             self._push(batch)
 
     def _push(self, batch: list[Line]) -> None:
-        self._pending.append(batch)
+        self._pending.append(_Sealed(batch))
         self._drained.clear()
         self._work.set()
 
-    async def _process(self, batch: list[Line]) -> None:
+    def _prepare(self, batch: "_Sealed") -> "asyncio.Future[Prepared]":
+        """The batch parsed and validated: started now, or earlier while another was stored."""
+        if batch.prepared is None:
+            prepare = functools.partial(prepare_events, batch.lines, parse=self._parse)
+            loop = asyncio.get_running_loop()
+            batch.prepared = loop.run_in_executor(self._parse_executor, prepare)
+        return batch.prepared
+
+    async def _process(self, prepared: Prepared) -> None:
         loop = asyncio.get_running_loop()
-        prepare = functools.partial(prepare_events, batch, parse=self._parse)
-        prepared = await loop.run_in_executor(self._executor, prepare)
         self.counters.unparsed += prepared.unparsed
         self.counters.invalid += prepared.invalid
         stored, failed = 0, 0

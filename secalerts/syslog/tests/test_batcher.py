@@ -75,7 +75,7 @@ async def running():
     batchers: list[Batcher] = []
 
     def start(**options: Any) -> Batcher:
-        batcher = Batcher(parse=simple_parse, **options)
+        batcher = Batcher(**{"parse": simple_parse} | options)
         batcher.task = asyncio.create_task(batcher.run())
         batchers.append(batcher)
         return batcher
@@ -143,6 +143,29 @@ async def test_a_full_queue_makes_senders_wait_until_a_batch_is_stored(running):
 
     assert [len(batch) for batch in store.batches] == [10, 10]
     assert not batcher.full
+
+
+async def test_the_next_batch_is_parsed_while_one_is_stored(running):
+    store, parsed = RecordingStore(), []
+    store.gate.clear()
+
+    def parse(line: str, *, now: Any, default_host: str | None = None) -> dict[str, Any]:
+        parsed.append(line)
+        return simple_parse(line, now=now, default_host=default_host)
+
+    batcher = running(store=store, parse=parse, max_lines=2)
+
+    batcher.add(lines(4))
+    for _ in range(WAIT_SECONDS * 100):  # wait for the condition, with a bound
+        if len(parsed) == 4:
+            break
+        await asyncio.sleep(0.01)
+
+    assert len(parsed) == 4
+    assert store.batches == []  # the first batch is still being stored
+    store.gate.set()
+    await asyncio.wait_for(batcher.drain(), WAIT_SECONDS)
+    assert [len(batch) for batch in store.batches] == [2, 2]
 
 
 async def test_a_database_error_keeps_the_batch_and_retries_it(running):
