@@ -18,12 +18,13 @@ ONE_DAY = timedelta(days=1)
 
 # <PRI>? then a BSD "Mmm dd hh:mm:ss" or an ISO 8601 time (rsyslog's RFC 3339 file
 # format, macOS' "2020-03-23 06:47:42.801612-0700"), HOST, TAG[PID]: MSG. The host is
-# optional because many RFC 3164 senders leave it out.
+# optional because many RFC 3164 senders leave it out; a token ending in ":" is a tag,
+# never a host, which keeps IPv6 hosts whole.
 _TAGGED = re.compile(
     r"(?:<(\d{1,3})>)?"
     r"(?:([A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d)"
     r"|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?))"
-    r" +(?:(\S+) +)??([^\s\[\]:]+)(?:\[(\d{0,10})\])?: ?(.*)",
+    r" +(?:(\S*[^\s:]) +)?([^\s\[\]:]+)(?:\[(\d{0,10})\])?: ?(.*)",
     re.S,
 )
 # The same without a TAG: kernel-style lines, or anything after host we cannot split.
@@ -73,6 +74,7 @@ def _bsd_time(text: str, year: int) -> datetime | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def bsd_timestamp(text: str, now: datetime) -> datetime | None:
     """A year-less "Mmm dd hh:mm:ss" in UTC: `now`'s year, or the year before if that
     would put it more than a day in the future (rsyslog's and Elastic's rule)."""
@@ -131,7 +133,8 @@ def parse_envelope(line: str, now: datetime) -> Envelope | None:
     if match is not None:
         pri, bsd, iso, host, program, pid, message = match.groups()
         data: dict[str, Any] = {}
-        _priority(data, pri)
+        if pri is not None:
+            _priority(data, pri)
         if message.startswith("[ID "):
             solaris = _SOLARIS_ID.match(message)
             if solaris is not None:

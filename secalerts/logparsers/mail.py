@@ -49,8 +49,7 @@ def parse_dovecot(message: str) -> Parsed | None:
 _CLIENT = r"([^\[\s]*)\[([^\]]*)\]"
 _SASL_FAILED = re.compile(r"warning: " + _CLIENT + r": SASL (\S+) authentication failed(.*)", re.S)
 _REJECT = re.compile(
-    r"(?:NOQUEUE|\w+): reject: (\S+) from " + _CLIENT + r": (\d{3}) (?:\d\.\d+\.\d+ )?(.*?)"
-    r"(?:; from=<([^>]*)> to=<([^>]*)>.*)?\Z",
+    r"(?:NOQUEUE|\w+): reject: (\S+) from " + _CLIENT + r": (\d{3}) (?:\d\.\d+\.\d+ )?(.*)",
     re.S,
 )
 _SASL_LOGIN = re.compile(r"\w+: client=" + _CLIENT + r", sasl_method=(\S+), sasl_username=(\S+)")
@@ -69,11 +68,16 @@ def parse_postfix(message: str) -> Parsed | None:
         return None
     match = _REJECT.match(message)
     if match is not None:
-        stage, host, ip, code, reason, sender, recipient = match.groups()
+        stage, host, ip, code, rest = match.groups()
         data = {"stage": stage[:32], "client_host": host[:255], "code": int(code)}
+        # str.partition, not a regex: the reason is free text and may repeat "; from=<".
+        reason, found, envelope = rest.partition("; from=<")
         data["reason"] = reason[:255]
-        if sender is not None:
-            data["from"], data["to"] = sender[:255], recipient[:255]
+        if found:
+            sender, _, after = envelope.partition(">")
+            data["from"] = sender[:255]
+            if after.startswith(" to=<"):
+                data["to"] = after[5:].partition(">")[0][:255]
         return ("mail.rejected", "low", canonical_ip(ip), None, data)
     match = _SASL_LOGIN.match(message)
     if match is not None:

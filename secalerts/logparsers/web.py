@@ -117,7 +117,7 @@ def parse_iis(line: str) -> Timed | None:
     data: dict[str, Any] = {"method": tokens[method_at], "status": status, "format": "iis"}
     data["path"] = (stem if query == "-" else f"{stem}?{query}")[:2048]
     data["destination_ip"] = canonical_ip(tokens[method_at - 1])
-    if port.isdigit() and len(port) <= 5:
+    if port.isdigit() and len(port) <= 5 and int(port) <= 65535:
         data["destination_port"] = int(port)
     parsed = ("web.access", access_severity(status), canonical_ip(client), username_of(user), data)
     return parsed, iso_timestamp(f"{tokens[0]}T{tokens[1]}")

@@ -88,6 +88,7 @@ def test_every_loghub_line_agrees_with_the_converted_events(loghub):
             disagreements.append((want["data"]["line_no"], got, wanted))
     assert disagreements == []
     assert all(event["data"]["raw"] == line for event, line in zip(events, lines, strict=True))
+    assert not any("parse_error" in event["data"] for event in events)
 
 
 def test_template_id_mapping_is_a_function(loghub):

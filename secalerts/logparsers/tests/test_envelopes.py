@@ -198,6 +198,7 @@ FRAGMENTS = [
     "[Sun Jun 30 11:59:01 2024] [error] [client ",
     "2024/06/30 11:59:01 [crit] 1#1: ",
     "2015-07-28 15:07:26 1.2.3.4 GET / - 80 - 5.6.7.8 UA 200 0 0 1",
+    "2015-07-28 15:07:26 1.2.3.4 GET / - 99999 - 5.6.7.8 UA 200 0 0 1",
     " : TTY=pts/0 ; COMMAND=",
     'FAIL LOGIN: Client "',
     "Sun Jun 30 11:59:01 2024 [pid 1] ",
@@ -216,3 +217,11 @@ def test_any_text_gives_one_valid_event(line, year):
     event = parse_line(line, now=now, default_host=None)
 
     assert_event_shape(event)
+
+
+def test_ipv6_host_and_hostless_tag_with_colon_in_message():
+    ipv6 = parse_line("Jun 30 11:59:01 2001:db8::5 sshd[1]: Invalid user a from 192.0.2.1", now=NOW)
+    hostless = parse_line("Jun 30 11:59:01 sshd[1]: error: Could not load host key", now=NOW)
+
+    assert (ipv6["source"], ipv6["event_type"]) == ("2001:db8::5", "ssh.auth.invalid_user")
+    assert (hostless["source"], hostless["event_type"]) == ("unknown", "ssh.error")

@@ -439,3 +439,54 @@ def test_known_program_with_unknown_message_is_unparsed_but_enveloped():
     assert event["event_type"] == UNPARSED
     assert event["data"]["program"] == "sshd"
     assert event["timestamp"] is not None
+
+
+def test_default_host_fills_a_missing_host_only():
+    without = parse_line(
+        "<86>Jun 30 11:59:01 su: (to root) alice on pts/0", now=NOW, default_host="relay"
+    )
+    with_host = parse_line(ENV + "su: (to root) alice on pts/0", now=NOW, default_host="relay")
+
+    assert (without["source"], with_host["source"]) == ("relay", "gw01")
+
+
+@pytest.mark.parametrize(
+    ("line", "event_type"),
+    [
+        # Free text that repeats a pattern's own delimiters must not make a regex
+        # backtrack over the whole line (this one once did, for minutes).
+        (
+            ENV
+            + "postfix/smtpd[1]: NOQUEUE: reject: RCPT from a[192.0.2.1]: 554 "
+            + "; from=<" * 20_000,
+            "mail.rejected",
+        ),
+        (ENV + "sshd[1]: Failed password for " + " from x" * 20_000, UNPARSED),
+        (ENV + "sshd[1]: Connection closed by " + "user a " * 20_000, "ssh.connection.closed"),
+        ("<1>1 - - - - - " + '[a b="\\' * 20_000, UNPARSED),
+        ('192.0.2.1 - - [30/Jun/2024:11:00:00 +0000] "' + '\\"' * 20_000, UNPARSED),
+    ],
+)
+def test_hostile_lines_parse(line, event_type):
+    event = parse(line)
+
+    assert event["event_type"] == event_type
+    assert "parse_error" not in event["data"]
+
+
+def test_iis_line_reports_client_and_server():
+    line = (
+        "2015-03-11 21:59:09 192.0.2.10 GET /admin/login.aspx user=x 443 - 203.0.113.9 "
+        "Mozilla/5.0 - 500 0 0 15"
+    )
+
+    event = parse(line)
+
+    assert (event["event_type"], event["severity"]) == ("web.access", "medium")
+    assert (event["source_ip"], event["destination_ip"], event["destination_port"]) == (
+        "203.0.113.9",
+        "192.0.2.10",
+        443,
+    )
+    assert event["data"]["path"] == "/admin/login.aspx?user=x"
+    assert event["data"]["status"] == 500
