@@ -92,7 +92,8 @@ class Listener:
     async def _serve_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        address = sender_address(writer.get_extra_info("peername")[0])
+        peer = writer.get_extra_info("peername")
+        address = sender_address(str(peer[0])) if peer else ""
         if not self.allowed(address):
             self.counters.refused_connections += 1
             writer.transport.abort()  # at once: not one byte read from a refused sender
