@@ -21,7 +21,11 @@ from secalerts.events.models import Event
 from tests.e2e import conftest as e2e
 
 LOGGER = "/usr/bin/logger"
-RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
+# RSYSLOGD and RSYSLOG_MODULES may name an unpacked copy (dpkg -x): the rsyslog and
+# syslog-ng packages conflict, and only one of them can be installed.
+RSYSLOGD = os.environ.get("RSYSLOGD") or shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
+RSYSLOG_MODULES = os.environ.get("RSYSLOG_MODULES")
+SYSLOG_NG = shutil.which("syslog-ng") or "/usr/sbin/syslog-ng"
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 60, what: str = "") -> None:
@@ -137,9 +141,10 @@ action(type="omfwd" target="127.0.0.1" port="{syslog.port}" protocol="tcp"
        TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
 """
     )
+    modules = ["-M", RSYSLOG_MODULES] if RSYSLOG_MODULES else []
     with (tmp_path / "rsyslog.err").open("wb") as stderr:
         rsyslog = subprocess.Popen(
-            [RSYSLOGD, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid")],
+            [RSYSLOGD, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid"), *modules],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
@@ -156,6 +161,43 @@ action(type="omfwd" target="127.0.0.1" port="{syslog.port}" protocol="tcp"
     assert {e.event_type for e in events} == {"ssh.auth.failed_password"}
     assert [e.source_ip for e in events] == [f"198.51.100.{n}" for n in range(5)]
     assert {e.username for e in events} == {"root"}
+
+
+def test_lines_from_a_tailed_file_arrive_through_syslog_ng(start_syslog, tmp_path):
+    if not Path(SYSLOG_NG).exists():
+        pytest.skip("syslog-ng is not installed (apt-get install syslog-ng-core)")
+    syslog = start_syslog()
+    tailed = tmp_path / "auth.log"
+    tailed.write_text(
+        "".join(f"Failed password for admin from 198.51.100.{n} port 5{n} ssh2\n" for n in range(3))
+    )
+    config = tmp_path / "syslog-ng.conf"
+    # syslog(): RFC 5424 over TCP, octet-counted (RFC 6587), as syslog-ng forwards by default.
+    config.write_text(
+        f"""@version: 3.35
+source s_tailed {{ file("{tailed}" program-override("sshd") flags(no-parse) follow-freq(0.1)); }};
+destination d_backend {{ syslog("127.0.0.1" transport("tcp") port({syslog.port})); }};
+log {{ source(s_tailed); destination(d_backend); }};
+"""
+    )
+    private = ["-R", str(tmp_path / "persist"), "-p", str(tmp_path / "pid")]
+    private += ["-c", str(tmp_path / "ctl"), "--no-caps"]
+    with (tmp_path / "syslog-ng.err").open("wb") as stderr:
+        sender = subprocess.Popen(
+            [SYSLOG_NG, "-F", "-f", str(config), *private],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        wait_until(lambda: stored() == 3, what="three lines forwarded by syslog-ng")
+    finally:
+        sender.terminate()
+        sender.wait(timeout=20)
+
+    events = Event.objects.order_by("source_ip")
+    assert {e.event_type for e in events} == {"ssh.auth.failed_password"}
+    assert [e.source_ip for e in events] == [f"198.51.100.{n}" for n in range(3)]
+    assert {e.username for e in events} == {"admin"}
 
 
 def test_a_flood_over_one_connection_is_slowed_not_lost(start_syslog):
