@@ -52,6 +52,15 @@ class Command(BaseCommand):
                 "Several workers need REDIS_URL: without it each worker would have its own "
                 "channel layer and login throttle counters."
             )
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        # Before the port opens: a client may stop us as soon as it answers.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         listeners = _listeners(host, port, workers)
         port = listeners[0].getsockname()[1]
         self.stdout.write(f"Serving on {host}:{port} with {workers} Daphne worker(s)")
@@ -63,14 +72,6 @@ class Command(BaseCommand):
             env.setdefault("EVENTS_SPARE_WRITERS", "0")
         processes = [self._start(listener, env) for listener in listeners]
         syslog_process = self._start_syslog(env) if syslog else None
-        stopping = False
-
-        def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
         try:
             while not stopping:
                 for index, process in enumerate(processes):
