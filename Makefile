@@ -18,10 +18,12 @@ $(VENV)/.deps-dev: requirements.txt requirements-dev.txt $(VENV)/.deps-run
 	$(PIP) -r requirements-dev.txt
 	@touch $@
 
+# `serve` runs Daphne (WEB_WORKERS of them) and the syslog listener on SYSLOG_BIND beside
+# it, and stops both together.
 run: $(VENV)/.deps-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py create_demo_users
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) security_backend.asgi:application
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
@@ -46,3 +48,4 @@ bench: $(VENV)/.deps-dev
 	$(PY) bench/alerts.py
 	$(PY) bench/soak.py
 	$(PY) bench/attack.py
+	$(PY) bench/syslog.py

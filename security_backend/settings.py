@@ -285,6 +285,14 @@ THRESHOLD_PRUNE_INTERVAL_SECONDS = env.int("THRESHOLD_PRUNE_INTERVAL_SECONDS", d
 # Django's own body limit must admit the largest event batch.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024
 
+# ------------------------------------------------------------------------ syslog
+# `manage.py syslog` (started by `serve`): TCP and UDP on this host:port ([::1]:5514 for
+# IPv6), from senders in these networks only.
+SYSLOG_BIND = env.str("SYSLOG_BIND", default="127.0.0.1:5514")
+SYSLOG_ALLOWED_CIDRS = env.list("SYSLOG_ALLOWED_CIDRS", default=["127.0.0.0/8", "::1/128"])
+# How often the listener logs its counters (received, ingested, unparsed, dropped).
+SYSLOG_STATS_SECONDS = env.float("SYSLOG_STATS_SECONDS", default=60)
+
 # ------------------------------------------------------------------------ stream
 # How often an open alert stream re-checks its token's user (active, roles); the
 # contract is "disconnected within 60 s". Tests set it small.

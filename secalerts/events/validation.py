@@ -10,7 +10,7 @@ import functools
 import ipaddress
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -103,6 +103,19 @@ def validate_items(
     """Event dicts made by the server (intake) -> normalized events, under exactly the
     rules of a request body; raises InvalidEvents keyed by index."""
     return _convert_all(raw_items, True, now, default_source)
+
+
+def validate_dict(item: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """One event already decoded (e.g. by the log parsers) -> its normalized dict, checked
+    as POST /api/events/ checks each item. Raises InvalidEvents with errors by field."""
+    try:
+        typed = msgspec.convert(item, EventIn)
+    except msgspec.ValidationError as error:
+        raise InvalidEvents("Invalid event.", detail=_field_errors(str(error))) from error
+    event, errors = _normalize(typed, now)
+    if errors:
+        raise InvalidEvents("Invalid event.", detail=errors)
+    return event
 
 
 def _convert_all(

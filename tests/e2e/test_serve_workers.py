@@ -57,7 +57,16 @@ def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
         "LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"],
+        [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-syslog",
+        ],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -73,7 +82,16 @@ def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
         environ = Path(f"/proc/{first}/environ").read_bytes().split(b"\0")
         assert b"EVENTS_SPARE_WRITERS=0" in environ
         refused = subprocess.run(
-            [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"],
+            [
+                sys.executable,
+                "manage.py",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--no-syslog",
+            ],
             cwd=settings.BASE_DIR,
             env=env,
             capture_output=True,

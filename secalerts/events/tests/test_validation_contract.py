@@ -1,13 +1,14 @@
 """The msgspec validator on the ingest path and the documented EventInputSerializer agree."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
 
 from secalerts.core.errors import InvalidInput
 from secalerts.events.serializers import EventInputSerializer
-from secalerts.events.validation import validate_events
+from secalerts.events.validation import InvalidEvents, validate_dict, validate_events
 
 BASE = {"event_type": "auth.failure", "source": "fw-1"}
 CASES = [
@@ -89,3 +90,26 @@ def test_both_validators_refuse_what_later_steps_cannot_handle(change):
 
     assert not msgspec_accepts(event)
     assert not EventInputSerializer(data=event).is_valid()
+
+
+def dict_accepts(event: dict) -> bool:
+    try:
+        validate_dict(event, now=timezone.now())
+    except InvalidEvents:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("event", CASES, ids=range(len(CASES)))
+def test_validating_a_decoded_event_matches_validating_its_json(event):
+    # The syslog listener validates the parsers' dicts so, without encoding them.
+    assert dict_accepts(event) == msgspec_accepts(event)
+
+
+def test_a_decoded_event_may_hold_datetimes():
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    event = validate_dict(BASE | {"timestamp": moment}, now=timezone.now())
+
+    assert event["timestamp"] == moment
+    assert event["timestamp_sent"] is True

@@ -4,8 +4,11 @@ One Daphne process runs Python on one core. This command binds a listening socke
 per worker on the port (see `_listeners`) and starts a Daphne worker on each
 (`daphne --fd`), so the kernel spreads connections over them. Several workers need
 REDIS_URL: the channel layer and the login throttle counters must be shared.
+Beside them it runs one syslog listener (`manage.py syslog`, on SYSLOG_BIND) unless
+`--no-syslog`; it stops with the workers.
 """
 
+import ctypes
 import os
 import signal
 import socket
@@ -19,6 +22,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 APPLICATION = "security_backend.asgi:application"
 RESTART_DELAY_SECONDS = 1.0
+# `manage.py syslog` exits so when its port is taken (events' syslog command): restarting
+# it would only fail again, so the web workers serve on without it.
+SYSLOG_CANNOT_BIND_EXIT_CODE = 3
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Command(BaseCommand):
@@ -28,8 +35,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=settings.WEB_WORKERS)
+        parser.add_argument(
+            "--no-syslog",
+            action="store_false",
+            dest="syslog",
+            help="Do not start the syslog listener (manage.py syslog) beside the workers.",
+        )
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, workers: int, syslog: bool, **options: Any
+    ) -> None:
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
         if workers > 1 and not settings.REDIS_URL:
@@ -37,6 +52,15 @@ class Command(BaseCommand):
                 "Several workers need REDIS_URL: without it each worker would have its own "
                 "channel layer and login throttle counters."
             )
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        # Before the port opens: a client may stop us as soon as it answers.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         listeners = _listeners(host, port, workers)
         port = listeners[0].getsockname()[1]
         self.stdout.write(f"Serving on {host}:{port} with {workers} Daphne worker(s)")
@@ -47,14 +71,7 @@ class Command(BaseCommand):
             # spares only added contention: 2 workers, batches 25.4-25.8k -> 21.5-23.8k ev/s.
             env.setdefault("EVENTS_SPARE_WRITERS", "0")
         processes = [self._start(listener, env) for listener in listeners]
-        stopping = False
-
-        def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        syslog_process = self._start_syslog(env) if syslog else None
         try:
             while not stopping:
                 for index, process in enumerate(processes):
@@ -63,12 +80,15 @@ class Command(BaseCommand):
                         self.stderr.write(f"worker {process.pid} exited ({process.returncode})")
                         time.sleep(RESTART_DELAY_SECONDS)
                         processes[index] = self._start(listeners[index], env)
+                if syslog_process is not None and syslog_process.poll() is not None:
+                    syslog_process = self._replace_syslog(syslog_process, env, stopping)
                 time.sleep(0.2)
         finally:
-            for process in processes:
+            everything = [*processes, *([syslog_process] if syslog_process else [])]
+            for process in everything:
                 if process.poll() is None:
                     process.terminate()
-            for process in processes:
+            for process in everything:
                 try:
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
@@ -83,6 +103,33 @@ class Command(BaseCommand):
             pass_fds=[listener.fileno()],
             env=env,
         )
+
+    def _start_syslog(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and command
+            [sys.executable, os.path.join(settings.BASE_DIR, "manage.py"), "syslog"],
+            env=env,
+            # Even if this process is killed outright: an orphaned listener would keep the
+            # syslog port, and the next `serve` could not start one.
+            preexec_fn=_exit_with_parent,
+        )
+
+    def _replace_syslog(
+        self, process: subprocess.Popen[bytes], env: dict[str, str], stopping: bool
+    ) -> subprocess.Popen[bytes] | None:
+        self.stderr.write(f"syslog listener {process.pid} exited ({process.returncode})")
+        if stopping or process.returncode == SYSLOG_CANNOT_BIND_EXIT_CODE:
+            return None
+        time.sleep(RESTART_DELAY_SECONDS)
+        return self._start_syslog(env)
+
+
+def _exit_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent dies (Linux; elsewhere a no-op)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _listeners(host: str, port: int, count: int) -> list[socket.socket]:

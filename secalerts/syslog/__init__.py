@@ -1,0 +1,1 @@
+"""The syslog listener: RFC 3164/5424 over UDP and TCP, batched into the ingest service."""
