@@ -14,9 +14,11 @@ Prints rates, p50/p99 and the ratios; checks that stored == sent. Never asserts 
 import argparse
 import asyncio
 import gzip
+import itertools
 import json
 import sys
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,15 +33,20 @@ KEY_SCRIPT = (
     "from secalerts.accounts.api_keys import create_key; "
     "print(create_key(name='bench', scopes=['ingest'], created_by=None)[1])"
 )
+_DAYS = itertools.count()
 COUNT_SCRIPT = "from secalerts.events.models import Event; print(Event.objects.count())"
 
 
 def text_batches(count: int, lines: list[str], gzipped: bool) -> list[bytes]:
-    """The 1000 lines with a fresh host name per batch, so each body (and its ids) is new."""
+    """The 1000 lines with a fresh host and day per batch: each body (and its ids) is new,
+    and, as bench/ingest's Stream shifts event time, threshold windows do not pile up."""
     bodies = []
     for _ in range(count):
         host = f"h{uuid.uuid4().hex[:10]}"
-        body = "\n".join(line.replace(" LabSZ ", f" {host} ", 1) for line in lines).encode()
+        day = (date(2025, 1, 1) + timedelta(days=next(_DAYS) % 360)).strftime("%b %d")
+        body = "\n".join(
+            line.replace("Dec 10", day, 1).replace(" LabSZ ", f" {host} ", 1) for line in lines
+        ).encode()
         bodies.append(gzip.compress(body, 1) if gzipped else body)
     return bodies
 

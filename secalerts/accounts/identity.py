@@ -16,16 +16,18 @@ revoked or expired key is refused by every worker from the next request.
 """
 
 import functools
+import json
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -264,26 +266,44 @@ def decide_key(presented: api_keys.PresentedKey, key: KeyRecord | None) -> Ident
 
 
 def keys_of(prefixes: Collection[str]) -> dict[str, KeyRecord]:
-    """The keys with these prefixes, in one query."""
+    """The keys with these prefixes, in one query.
+
+    Plain SQL, as `accounts_of`: the ORM's query building took seven times as long as
+    checking an access token, on every ingest request sent with a key.
+    """
     if not prefixes:
         return {}
-    rows = ApiKey.objects.filter(prefix__in=list(prefixes)).values_list(
-        "id", "prefix", "name", "secret_hash", "scopes", "source", "expires_at",
-        "revoked_at", "last_used_at",
-    )  # fmt: skip
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, prefix, name, secret_hash, scopes, source, expires_at, revoked_at, "  # noqa: S608 - names are ours
+            f"last_used_at FROM {q(ApiKey._meta.db_table)} "
+            f"WHERE prefix IN ({', '.join(['%s'] * len(prefixes))})",
+            list(prefixes),
+        )
+        rows = cursor.fetchall()
     return {
         prefix: KeyRecord(
             id=pk,
             name=name,
             secret_hash=hashed,
-            scopes=frozenset(scopes or ()),
+            scopes=frozenset(json.loads(scopes) if isinstance(scopes, str) else scopes or ()),
             source=source,
-            expires_at=expires_at,
+            expires_at=_aware(expires_at),
             revoked=revoked_at is not None,
-            last_used_at=last_used_at,
+            last_used_at=_aware(last_used_at),
         )
         for pk, prefix, name, hashed, scopes, source, expires_at, revoked_at, last_used_at in rows
     }
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A datetime column as a raw query returns it: SQLite gives naive UTC (or text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def touch_keys(identities: Sequence[Identity], keys: dict[str, KeyRecord]) -> None:
