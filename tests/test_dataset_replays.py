@@ -43,13 +43,17 @@ def condition_from_ground_truth(rule: dict) -> dict:
     return {"all": leaves}
 
 
-def create_rule_from(api_client, auth: dict, expected: dict) -> int:
-    """The ground truth's rule, created through the API; returns its id."""
+def create_rule_from(api_client, auth: dict, expected: dict, *, source: str | None = None) -> int:
+    """The ground truth's rule, created through the API (for events of `source` only, if
+    given); returns its id."""
     rule = expected["rule"]
+    condition = condition_from_ground_truth(rule)
+    if source is not None:
+        condition["all"].append({"field": "source", "op": "eq", "value": source})
     body = {
-        "name": rule["name"],
+        "name": f"{rule['name']} ({source})" if source else rule["name"],
         "severity": "high",
-        "condition": condition_from_ground_truth(rule),
+        "condition": condition,
         "group_by": rule.get("group_by", []),
     }
     if "threshold" in rule:

@@ -19,6 +19,7 @@ from django.conf import settings
 
 from secalerts.events.models import Event
 from tests.e2e import conftest as e2e
+from tests.test_dataset_replays import OPENSSH_RULES, alerted_keys, create_rule_from, load
 
 LOGGER = "/usr/bin/logger"
 # RSYSLOGD and RSYSLOG_MODULES may name an unpacked copy (dpkg -x): the rsyslog and
@@ -335,3 +336,36 @@ def test_the_listener_of_a_killed_serve_exits_too(transactional_db):
         for pid in children:  # the orphaned Daphne worker
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+
+def test_the_same_lines_raise_the_same_alerts_whichever_way_they_arrive(
+    start_syslog, dataset_dir, api_client, admin_user, bearer
+):
+    """The loghub lines over syslog TCP, as text to /api/intake/syslog/, and as the
+    dataset's NDJSON events: the alerts of its three ground truths, for each way."""
+    auth = {"HTTP_AUTHORIZATION": bearer(admin_user)}
+    folder = dataset_dir / "loghub_openssh"
+    lines = (folder / "OpenSSH_2k_lines0001-1000.log").read_text()
+    truths = {name: json.loads((folder / name).read_text()) for name in OPENSSH_RULES}
+    rules = {
+        (name, way): create_rule_from(api_client, auth, truth, source=f"via-{way}")
+        for name, truth in truths.items()
+        for way in ("syslog", "intake", "ndjson")
+    }
+    syslog = start_syslog()
+
+    send_tcp(syslog.port, lines.replace(" LabSZ ", " via-syslog ").encode())
+    intake = api_client.generic(
+        "POST", "/api/intake/syslog/", lines.replace(" LabSZ ", " via-intake ").encode(),
+        content_type="text/plain", **auth,
+    )  # fmt: skip
+    events = [event | {"source": "via-ndjson"} for event in load(dataset_dir, "loghub_openssh")]
+    ndjson = api_client.generic(
+        "POST", "/api/events/", "\n".join(json.dumps(e) for e in events).encode(),
+        content_type="application/x-ndjson", **auth,
+    )  # fmt: skip
+    wait_until(lambda: stored() == 3000, what="3000 events stored")
+
+    assert (intake.status_code, ndjson.status_code) == (201, 201)
+    for (name, way), rule_id in rules.items():
+        assert alerted_keys(rule_id, "source_ip") == set(truths[name]["triggered_keys"]), way
