@@ -14,8 +14,6 @@ from secalerts.events.services import ingest_events
 from secalerts.events.validation import validate_items
 from secalerts.logparsers import UNPARSED
 
-# Ids of intake events derive from this namespace, the sender, the body and the position.
-INTAKE_NAMESPACE = uuid.UUID("0b5c1e6a-5e1f-4c3e-9a57-3f3c1d6e2a10")
 TEXT_TYPES = frozenset({"text/plain"})
 
 
@@ -25,11 +23,13 @@ def take(
     """Store a request's events as one atomic batch; 201 body `{accepted, duplicates,
     unparsed, alerts}`. A retried request (the same body from the same sender) gets the
     same ids, so nothing is stored twice."""
-    digest = hashlib.sha256(body).hexdigest()
-    prefix = f"{sender['kind']}:{sender['name']}:{digest}"
+    # The first id is a hash of the sender and the body, the others follow it: as unique
+    # as one uuid5 a record, for the price of one hash a request.
+    digest = hashlib.sha256(f"{sender['kind']}:{sender['name']}:".encode() + body).digest()
+    first = int.from_bytes(digest[:16])
     for position, event in enumerate(events):
         if isinstance(event, dict):  # anything else is refused by validation, by index
-            event["id"] = uuid.uuid5(INTAKE_NAMESPACE, f"{prefix}:{position}")
+            event["id"] = uuid.UUID(int=(first + position) % 2**128)
     valid = validate_items(events, now=timezone.now(), default_source=default_source)
     for event in valid:
         event["received_by"] = sender
