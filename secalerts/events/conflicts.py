@@ -12,21 +12,15 @@ import msgspec
 
 from secalerts.core.errors import IdConflict
 from secalerts.events.models import Event
+from secalerts.events.storage import COLUMNS
 
 STORED_MESSAGE = "id_conflict: an event with this id and different content is already stored."
 BATCH_MESSAGE = "id_conflict: an earlier item with this id has different content."
 
-# What a client sends, besides the id and the timestamp (compared when it was sent).
-_FIELDS = (
-    "event_type",
-    "severity",
-    "source",
-    "source_ip",
-    "destination_ip",
-    "destination_port",
-    "username",
-    "message",
-    "data",
+# What a client sends, besides the id and the timestamp (compared when it was sent):
+# the stored columns less those the server fills in.
+_FIELDS = tuple(
+    name for name in COLUMNS if name not in {"id", "timestamp", "received_at", "received_by"}
 )
 # JSON values, not text: key order and spacing are not content.
 _encode_sorted = msgspec.json.Encoder(order="sorted").encode
