@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django (event ingestion on a direct path), WebSockets to the stream."""
+"""ASGI entry point: HTTP to Django (event ingestion and intake on a direct path),
+WebSockets to the stream."""
 
 import gc
 import os
@@ -15,12 +16,16 @@ from secalerts.alerts.routing import websocket_application  # noqa: E402
 from secalerts.core.daphne_tuning import tune_daphne  # noqa: E402
 from secalerts.core.sync_handler import SyncChainASGIHandler  # noqa: E402
 from secalerts.events.direct_ingest import DirectIngestApp  # noqa: E402
+from secalerts.intake.direct import READERS as INTAKE_READERS  # noqa: E402
 
 tune_daphne()
 django_http = SyncChainASGIHandler()
 
 application = ProtocolTypeRouter(
-    {"http": DirectIngestApp(fallback=django_http), "websocket": websocket_application}
+    {
+        "http": DirectIngestApp(fallback=django_http, readers=INTAKE_READERS),
+        "websocket": websocket_application,
+    }
 )
 
 # The objects loaded at start-up (Django, DRF, Channels, our modules) live as long as

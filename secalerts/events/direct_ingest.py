@@ -1,4 +1,5 @@
-"""POST /api/events/ served straight from ASGI: one thread hop instead of Django's ~15.
+"""POST /api/events/ (and other ingest endpoints) served straight from ASGI: one thread
+hop instead of Django's ~15.
 
 Django behind an ASGI server spends most of a small request hopping between the event
 loop and threads for each synchronous middleware. Ingestion is the one hot endpoint,
@@ -7,12 +8,15 @@ user with a role), the same validation and answers as the DRF view (`endpoint`),
 same JSON errors and request log, and concurrent requests written together
 (`group_commit`). Anything unusual (another path or method, a host not in
 ALLOWED_HOSTS, plain HTTP when HTTPS is required) falls through to Django.
+
+Each path served has a reader (`group_commit.Reader`): what its body becomes and how it
+is answered. Apps above events (intake) bring theirs; the wiring (asgi.py) joins them.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -21,7 +25,14 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from secalerts.core.errors import InvalidInput, PayloadTooLarge
-from secalerts.events.group_commit import GroupCommitter, Outcome, Request, failure_outcome
+from secalerts.events.endpoint import read_request
+from secalerts.events.group_commit import (
+    GroupCommitter,
+    Outcome,
+    Reader,
+    Request,
+    failure_outcome,
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -40,8 +51,9 @@ _SECURITY_HEADERS = [
 
 
 class DirectIngestApp:
-    def __init__(self, fallback: ASGIApp) -> None:
+    def __init__(self, fallback: ASGIApp, readers: Mapping[str, Reader] | None = None) -> None:
         self.fallback = fallback
+        self.readers = {PATH: read_request, **(readers or {})}
         # One per event loop: a server has one, tests may start several.
         self._committers: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommitter] = (
             WeakKeyDictionary()
@@ -52,12 +64,13 @@ class DirectIngestApp:
             await self.fallback(scope, receive, send)
             return
         started = time.perf_counter()
+        path = scope["path"]
         headers = {name.lower(): value for name, value in scope["headers"]}
         body = await _read_body(receive, settings.EVENTS_MAX_BODY_BYTES)
         if isinstance(body, Outcome):
             outcome = body
         else:
-            outcome = await self._committer().submit(Request(headers, body))
+            outcome = await self._committer().submit(Request(headers, body, self.readers[path]))
         content = _encode(outcome.body)
         headers_out = [
             (b"content-type", b"application/json"),
@@ -72,11 +85,11 @@ class DirectIngestApp:
         await send({"type": "http.response.body", "body": content})
         logger.info(
             "POST %s %s",
-            PATH,
+            path,
             outcome.status,
             extra={
                 "method": "POST",
-                "path": PATH,
+                "path": path,
                 "status": outcome.status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "user_id": outcome.user_id,
@@ -91,7 +104,11 @@ class DirectIngestApp:
         return committer
 
     def _handles(self, scope: Scope) -> bool:
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+        if (
+            scope["type"] != "http"
+            or scope["path"] not in self.readers
+            or scope["method"] != "POST"
+        ):
             return False
         host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
         domain, _ = split_domain_port(host)

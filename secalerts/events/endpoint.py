@@ -1,17 +1,22 @@
 """POST /api/events/ as plain functions, shared by the DRF view and the direct ASGI path."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
 
+from secalerts.accounts.identity import Identity
 from secalerts.core.content_encoding import decode_content
 from secalerts.events.models import Event
 from secalerts.events.serializers import EventSerializer, event_payload
 from secalerts.events.services import IngestResult, ingest_events
 from secalerts.events.validation import validate_events
+
+# A request's answer once its events are ingested (maybe with other requests'), given the
+# ids already answered as stored (see `answer`): (status, JSON body).
+Answer = Callable[[IngestResult, set[UUID]], tuple[int, dict[str, Any]]]
 
 
 def post_events(
@@ -56,6 +61,20 @@ def read_body(
     for event in events:
         event["received_by"] = sender
     return events, is_batch
+
+
+def read_request(
+    body: bytes, content_type: str, content_encoding: bytes | None, who: Identity
+) -> tuple[list[dict[str, Any]], Answer]:
+    """POST /api/events/ as the direct path reads it (`group_commit.Reader`)."""
+    events, is_batch = read_body(
+        body,
+        content_type,
+        sender=who.sender(),
+        default_source=who.source,
+        content_encoding=content_encoding,
+    )
+    return events, lambda result, claimed: answer(events, is_batch, result, claimed=claimed)
 
 
 def answer(

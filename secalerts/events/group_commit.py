@@ -41,11 +41,10 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 from rest_framework.exceptions import PermissionDenied
 
-from secalerts.accounts.identity import identify_all
+from secalerts.accounts.identity import Identity, identify_all
 from secalerts.accounts.roles import may_ingest
 from secalerts.core.api import SERVER_ERROR, error_answer
-from secalerts.core.errors import DomainError
-from secalerts.events.endpoint import answer, read_body
+from secalerts.events.endpoint import Answer, read_request
 from secalerts.events.services import ingest_events
 
 # A request this large gains nothing from company; it starts a group and ends it.
@@ -54,10 +53,17 @@ GROUP_MAX_BYTES = 256 * 1024
 logger = logging.getLogger("secalerts.request")
 
 
+# What an endpoint makes of a request's body, content type and content encoding sent by
+# an identity: its validated events, and how to answer once they are ingested. Raises
+# DomainError subclasses (4xx). Endpoints above events (intake) provide their own.
+Reader = Callable[[bytes, str, bytes | None, Identity], tuple[list[dict[str, Any]], Answer]]
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     headers: dict[bytes, bytes]  # lower-case names
     body: bytes
+    read: Reader = read_request
 
 
 @dataclass(slots=True)
@@ -204,7 +210,7 @@ def _write_group(requests: Sequence[Request]) -> list[Outcome]:
             for request in requests
         ]
     )
-    parsed: list[tuple[int, list[dict[str, Any]], bool]] = []
+    parsed: list[tuple[int, list[dict[str, Any]], Answer]] = []
     for index, (request, who) in enumerate(zip(requests, identities, strict=True)):
         if isinstance(who, Exception):
             outcomes[index] = failure_outcome(who)
@@ -216,17 +222,13 @@ def _write_group(requests: Sequence[Request]) -> list[Outcome]:
             continue
         content_type = request.headers.get(b"content-type", b"").decode("latin-1")
         try:
-            events, is_batch = read_body(
-                request.body,
-                content_type,
-                sender=who.sender(),
-                default_source=who.source,
-                content_encoding=request.headers.get(b"content-encoding"),
+            events, answer = request.read(
+                request.body, content_type, request.headers.get(b"content-encoding"), who
             )
-        except DomainError as error:
+        except Exception as error:  # DomainError: 4xx; anything else is this request's 500
             outcomes[index] = failure_outcome(error)
             continue
-        parsed.append((index, events, is_batch))
+        parsed.append((index, events, answer))
     for chunk in _chunks(parsed, settings.EVENTS_MAX_BATCH):
         outcomes.update(_ingest(chunk))
     for index, user_id in user_ids.items():
@@ -234,11 +236,12 @@ def _write_group(requests: Sequence[Request]) -> list[Outcome]:
     return [outcomes[index] for index in range(len(requests))]
 
 
-def _chunks(
-    parsed: list[tuple[int, list[dict[str, Any]], bool]], max_events: int
-) -> list[list[tuple[int, list[dict[str, Any]], bool]]]:
+Parsed = tuple[int, list[dict[str, Any]], Answer]  # request index, events, its answer
+
+
+def _chunks(parsed: list[Parsed], max_events: int) -> list[list[Parsed]]:
     """Consecutive requests, at most max_events events a transaction (one request at least)."""
-    chunks: list[list[tuple[int, list[dict[str, Any]], bool]]] = []
+    chunks: list[list[Parsed]] = []
     size = max_events
     for item in parsed:
         if size + len(item[1]) > max_events:
@@ -249,7 +252,7 @@ def _chunks(
     return chunks
 
 
-def _ingest(chunk: list[tuple[int, list[dict[str, Any]], bool]]) -> dict[int, Outcome]:
+def _ingest(chunk: list[Parsed]) -> dict[int, Outcome]:
     try:
         result = ingest_events(events=[event for _, events, _ in chunk for event in events])
     except (OperationalError, InterfaceError):
@@ -262,10 +265,7 @@ def _ingest(chunk: list[tuple[int, list[dict[str, Any]], bool]]) -> dict[int, Ou
             return outcomes
         return {chunk[0][0]: failure_outcome(error)}
     claimed: set[Any] = set()
-    return {
-        index: Outcome(*answer(events, is_batch, result, claimed=claimed))
-        for index, events, is_batch in chunk
-    }
+    return {index: Outcome(*answer(result, claimed)) for index, _, answer in chunk}
 
 
 def failure_outcome(error: Exception) -> Outcome:

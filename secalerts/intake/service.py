@@ -3,6 +3,7 @@ ingest as POST /api/events/, and the intake answer."""
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -10,8 +11,10 @@ from django.utils import timezone
 
 from secalerts.core.content_encoding import decode_content
 from secalerts.events import parsing
-from secalerts.events.services import ingest_events
+from secalerts.events.services import IngestResult, ingest_events
 from secalerts.events.validation import validate_items
+from secalerts.intake.ecs import ecs_to_event
+from secalerts.intake.syslog_records import lines_to_events, records_to_events
 from secalerts.logparsers import UNPARSED
 
 TEXT_TYPES = frozenset({"text/plain"})
@@ -23,6 +26,15 @@ def take(
     """Store a request's events as one atomic batch; 201 body `{accepted, duplicates,
     unparsed, alerts}`. A retried request (the same body from the same sender) gets the
     same ids, so nothing is stored twice."""
+    valid = prepare(events, body=body, sender=sender, default_source=default_source)
+    return answer(valid, ingest_events(events=valid), claimed=set())
+
+
+def prepare(
+    events: list[dict[str, Any]], *, body: bytes, sender: dict[str, str], default_source: str
+) -> list[dict[str, Any]]:
+    """A request's events with their ids, validated and marked with their sender, ready
+    for `ingest_events`; raises InvalidEvents keyed by index."""
     # The first id is a hash of the sender and the body, the others follow it: as unique
     # as one uuid5 a record, for the price of one hash a request.
     digest = hashlib.sha256(f"{sender['kind']}:{sender['name']}:".encode() + body).digest()
@@ -33,8 +45,20 @@ def take(
     valid = validate_items(events, now=timezone.now(), default_source=default_source)
     for event in valid:
         event["received_by"] = sender
-    result = ingest_events(events=valid)
-    accepted = [event["id"] for event in valid if event["id"] in result.stored_ids]
+    return valid
+
+
+def answer(
+    valid: Sequence[dict[str, Any]], result: IngestResult, *, claimed: set[uuid.UUID]
+) -> dict[str, Any]:
+    """The 201 body of a request whose prepared events `result` ingested, maybe with other
+    requests'. `claimed` holds the ids already answered as stored: of two requests with
+    one id (a retry in the same group), the first stored it, the second has a duplicate."""
+    accepted = []
+    for event in valid:
+        if event["id"] in result.stored_ids and event["id"] not in claimed:
+            claimed.add(event["id"])
+            accepted.append(event["id"])
     return {
         "accepted": len(accepted),
         "duplicates": len(valid) - len(accepted),
@@ -43,8 +67,31 @@ def take(
     }
 
 
+def syslog_events(
+    body: bytes, content_type: str, content_encoding: str | bytes | None, *, default_host: str
+) -> tuple[bytes, list[dict[str, Any]]]:
+    """POST /api/intake/syslog/: the inflated body and its events, not yet validated."""
+    plain, records = read_records(body, content_type, content_encoding)
+    now, host = timezone.now(), default_host or None
+    events = (
+        lines_to_events(text_lines(plain), now=now, default_host=host)
+        if records is None
+        else records_to_events(records, now=now, default_host=host)
+    )
+    return plain, events
+
+
+def ecs_events(
+    body: bytes, content_type: str, content_encoding: str | bytes | None
+) -> tuple[bytes, list[Any]]:
+    """POST /api/intake/ecs/: the inflated body and its events (non-objects kept, for
+    validation to refuse by index)."""
+    plain, records = read_records(body, content_type, content_encoding)
+    return plain, [ecs_to_event(doc) if isinstance(doc, dict) else doc for doc in records or []]
+
+
 def read_records(
-    body: bytes, content_type: str, content_encoding: str | None
+    body: bytes, content_type: str, content_encoding: str | bytes | None
 ) -> tuple[bytes, list[Any] | None]:
     """The inflated body and its JSON records, or None for a text/plain body."""
     plain = decode_content(body, content_encoding, max_bytes=settings.EVENTS_MAX_BODY_BYTES)

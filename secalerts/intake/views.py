@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,8 +10,6 @@ from rest_framework.views import APIView
 
 from secalerts.core.permissions import CanIngest
 from secalerts.intake import service
-from secalerts.intake.ecs import ecs_to_event
-from secalerts.intake.syslog_records import lines_to_events, records_to_events
 
 _ERROR = OpenApiResponse(description="JSON error: `detail`, `code`, and `errors` per item.")
 
@@ -52,14 +49,11 @@ class SyslogIntakeView(_IntakeView):
         responses=_RESPONSES,
     )
     def post(self, request: Request) -> Response:
-        plain, records = service.read_records(
-            request.body, request.content_type, request.headers.get("Content-Encoding")
-        )
-        now, host = timezone.now(), request.auth.source or None
-        events = (
-            lines_to_events(service.text_lines(plain), now=now, default_host=host)
-            if records is None
-            else records_to_events(records, now=now, default_host=host)
+        plain, events = service.syslog_events(
+            request.body,
+            request.content_type,
+            request.headers.get("Content-Encoding"),
+            default_host=request.auth.source,
         )
         return self.take(request, events, plain)
 
@@ -78,8 +72,7 @@ class EcsIntakeView(_IntakeView):
         responses=_RESPONSES,
     )
     def post(self, request: Request) -> Response:
-        plain, records = service.read_records(
+        plain, events = service.ecs_events(
             request.body, request.content_type, request.headers.get("Content-Encoding")
         )
-        events = [ecs_to_event(doc) if isinstance(doc, dict) else doc for doc in records or []]
         return self.take(request, events, plain)
