@@ -47,7 +47,8 @@ from secalerts.core.api import SERVER_ERROR, error_answer
 from secalerts.events.endpoint import Answer, read_request
 from secalerts.events.services import ingest_events
 
-# A request this large gains nothing from company; it starts a group and ends it.
+# A request this large gains nothing from company; it starts a group and ends it. So
+# does one of EVENTS_MAX_BATCH lines: 1000 syslog lines are a full batch in 100 KiB.
 GROUP_MAX_BYTES = 256 * 1024
 
 logger = logging.getLogger("secalerts.request")
@@ -89,6 +90,7 @@ class GroupCommitter:
         self._spare_writes: set[asyncio.Task[None]] = set()  # held: the loop keeps weak refs
         self._waiting: list[tuple[Request, asyncio.Future[Outcome]]] = []
         self._waiting_bytes = 0
+        self._waiting_lines = 0
         self._writer: asyncio.Task[None] | None = None
         self._expected = 1  # requests the next group may expect (see _gather)
         self._last_write = 0.0  # seconds the last group took
@@ -98,6 +100,7 @@ class GroupCommitter:
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((request, future))
         self._waiting_bytes += len(request.body)
+        self._waiting_lines += _lines(request)
         self._arrived.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_waiting())
@@ -152,9 +155,11 @@ class GroupCommitter:
     def _group_full(self) -> bool:
         """Whether the waiting requests fill a group already: waiting longer gains nothing.
         Under a backlog, groups grow to full ones this way, and then nobody waits."""
+        limit = settings.EVENTS_MAX_BATCH
         return (
             self._waiting_bytes >= GROUP_MAX_BYTES
-            or len(self._waiting) >= settings.EVENTS_MAX_BATCH
+            or self._waiting_lines >= limit
+            or len(self._waiting) >= limit
         )
 
     async def _gather(self) -> None:
@@ -173,15 +178,23 @@ class GroupCommitter:
                 return
 
     def _take_group(self) -> list[tuple[Request, asyncio.Future[Outcome]]]:
-        size, count = len(self._waiting[0][0].body), 1
+        limit = settings.EVENTS_MAX_BATCH
+        size, lines, count = len(self._waiting[0][0].body), _lines(self._waiting[0][0]), 1
         while count < len(self._waiting):
-            size += len(self._waiting[count][0].body)
-            if size > GROUP_MAX_BYTES or count >= settings.EVENTS_MAX_BATCH:
+            request = self._waiting[count][0]
+            size, lines = size + len(request.body), lines + _lines(request)
+            if size > GROUP_MAX_BYTES or lines > limit or count >= limit:
                 break
             count += 1
         group, self._waiting = self._waiting[:count], self._waiting[count:]
         self._waiting_bytes -= sum(len(request.body) for request, _ in group)
+        self._waiting_lines -= sum(_lines(request) for request, _ in group)
         return group
+
+
+def _lines(request: Request) -> int:
+    """About the events a body holds when it is a line each (NDJSON, syslog text)."""
+    return request.body.count(b"\n") + 1
 
 
 @functools.cache
