@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from secalerts.core.strict_fields import StrictCharField
+
 
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -18,10 +20,10 @@ class ApiKeySerializer(serializers.Serializer):
     """An API key as listed: never its secret."""
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     prefix = serializers.CharField(read_only=True)
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=["ingest"]))
-    source = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    source = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
     created_by = serializers.CharField(
         source="created_by.username", read_only=True, allow_null=True, default=None
     )

@@ -86,16 +86,21 @@ def ecs_events(
 ) -> tuple[bytes, list[Any]]:
     """POST /api/intake/ecs/: the inflated body and its events (non-objects kept, for
     validation to refuse by index)."""
-    plain, records = read_records(body, content_type, content_encoding)
+    plain, records = read_records(body, content_type, content_encoding, text=False)
     return plain, [ecs_to_event(doc) if isinstance(doc, dict) else doc for doc in records or []]
 
 
 def read_records(
-    body: bytes, content_type: str, content_encoding: str | bytes | None
+    body: bytes,
+    content_type: str,
+    content_encoding: str | bytes | None,
+    *,
+    text: bool = True,
 ) -> tuple[bytes, list[Any] | None]:
-    """The inflated body and its JSON records, or None for a text/plain body."""
+    """The inflated body and its JSON records, or None for a text/plain body (where
+    `text` allows one; elsewhere it is an unsupported media type, 415)."""
     plain = decode_content(body, content_encoding, max_bytes=settings.EVENTS_MAX_BODY_BYTES)
-    if parsing.media_type(content_type) in TEXT_TYPES:
+    if text and parsing.media_type(content_type) in TEXT_TYPES:
         return plain, None
     records, _ = parsing.read_events(
         plain,

@@ -226,3 +226,20 @@ def test_an_ingest_key_sends_to_intake_and_is_recorded(api_client, db):
     assert event.received_by == {"kind": "api_key", "name": "fluent-bit"}
     assert event.source == "web-9"  # the key's source: the line names no host
     assert not Alert.objects.exists()
+
+
+def test_ecs_takes_no_plain_text(post):
+    response = post("ecs", "{}", "text/plain")
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_a_key_request_with_a_number_for_a_string_gets_400(api_client, auth):
+    response = api_client.post(
+        reverse("accounts:keys"), {"name": "x", "scopes": ["ingest"], "source": -2.5},
+        format="json", **auth,
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert "source" in response.json()
