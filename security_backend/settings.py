@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "secalerts.rules",
     "secalerts.alerts",
     "secalerts.intake",
+    "secalerts.syslog",
 ]
 
 MIDDLEWARE = [
