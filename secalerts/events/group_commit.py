@@ -65,6 +65,12 @@ class Request:
     headers: dict[bytes, bytes]  # lower-case names
     body: bytes
     read: Reader = read_request
+    # About the events the body holds when it is a line each (NDJSON, syslog text):
+    # counted once, as the committer weighs a request at arrival and again in its group.
+    lines: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", self.body.count(b"\n") + 1)
 
 
 @dataclass(slots=True)
@@ -100,7 +106,7 @@ class GroupCommitter:
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((request, future))
         self._waiting_bytes += len(request.body)
-        self._waiting_lines += _lines(request)
+        self._waiting_lines += request.lines
         self._arrived.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_waiting())
@@ -179,22 +185,17 @@ class GroupCommitter:
 
     def _take_group(self) -> list[tuple[Request, asyncio.Future[Outcome]]]:
         limit = settings.EVENTS_MAX_BATCH
-        size, lines, count = len(self._waiting[0][0].body), _lines(self._waiting[0][0]), 1
+        size, lines, count = len(self._waiting[0][0].body), self._waiting[0][0].lines, 1
         while count < len(self._waiting):
             request = self._waiting[count][0]
-            size, lines = size + len(request.body), lines + _lines(request)
+            size, lines = size + len(request.body), lines + request.lines
             if size > GROUP_MAX_BYTES or lines > limit or count >= limit:
                 break
             count += 1
         group, self._waiting = self._waiting[:count], self._waiting[count:]
         self._waiting_bytes -= sum(len(request.body) for request, _ in group)
-        self._waiting_lines -= sum(_lines(request) for request, _ in group)
+        self._waiting_lines -= sum(request.lines for request, _ in group)
         return group
-
-
-def _lines(request: Request) -> int:
-    """About the events a body holds when it is a line each (NDJSON, syslog text)."""
-    return request.body.count(b"\n") + 1
 
 
 @functools.cache

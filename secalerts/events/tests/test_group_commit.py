@@ -293,13 +293,23 @@ def test_no_waiting_for_company_when_those_waiting_fill_a_group(small_groups):
     assert second - first < SlowWriter.WRITE_SECONDS * 1.8  # waiting: 2x at least
 
 
-@pytest.mark.parametrize(("spares", "overlap"), [(1, True), (0, False)])
+@pytest.mark.parametrize(
+    ("spares", "overlap", "body"),
+    [
+        (1, True, b"x" * 1200),
+        (0, False, b"x" * 1200),
+        # Short lines (syslog text): full by count of lines, far under the byte limit.
+        (1, True, b"line\n" * 10),
+    ],
+    ids=["bytes, spare", "bytes, no spare", "lines, spare"],
+)
 def test_a_full_group_goes_to_a_spare_writer_while_one_is_written(
-    spares, overlap, small_groups, settings
+    spares, overlap, body, small_groups, settings
 ):
     settings.EVENTS_SPARE_WRITERS = spares
+    settings.EVENTS_MAX_BATCH = 10
     writer = small_groups
-    big = request(b"x" * 1200, None)
+    big = request(body, None)
 
     async def run():
         committer = GroupCommitter()
