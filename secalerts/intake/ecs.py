@@ -2,13 +2,14 @@
 
 Pure: no Django. The ECS fields the event has a place for map onto it; every other field
 stays in `data` under its own name, nested or dotted as the shipper sent it, so a rule
-reads `data.process.name` from Filebeat and Elastic Agent documents alike.
+reads `data.process.name` from Filebeat and Elastic Agent documents alike. A document
+nothing classifies is `log.line`, as an unknown log line is.
 """
 
 import re
 from typing import Any
 
-UNPARSED = "log.line"  # as in logparsers: a record nothing could classify
+from secalerts.logparsers import UNPARSED
 
 # ECS field (as a path) -> event field.
 MAPPED = {
