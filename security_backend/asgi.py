@@ -15,7 +15,7 @@ django.setup(set_prefix=False)
 from secalerts.alerts.routing import websocket_application  # noqa: E402
 from secalerts.core.daphne_tuning import tune_daphne  # noqa: E402
 from secalerts.core.sync_handler import SyncChainASGIHandler  # noqa: E402
-from secalerts.events.direct_ingest import DirectIngestApp  # noqa: E402
+from secalerts.ingest.direct import DirectIngestApp  # noqa: E402
 from secalerts.intake.direct import READERS as INTAKE_READERS  # noqa: E402
 
 tune_daphne()

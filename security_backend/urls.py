@@ -19,7 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/", include("secalerts.accounts.urls")),
-    path("api/", include("secalerts.events.urls")),
+    path("api/", include("secalerts.ingest.urls")),
     path("api/", include("secalerts.rules.urls")),
     path("api/", include("secalerts.alerts.urls")),
     path("api/", include("secalerts.intake.urls")),

@@ -13,6 +13,7 @@ from rest_framework_simplejwt import views as jwt_views
 
 from secalerts.accounts import api_keys
 from secalerts.accounts.models import ApiKey
+from secalerts.accounts.permissions import IsAdminRole, IsPerson
 from secalerts.accounts.roles import roles_of
 from secalerts.accounts.serializers import (
     ApiKeyCreatedSerializer,
@@ -22,7 +23,6 @@ from secalerts.accounts.serializers import (
 )
 from secalerts.accounts.throttling import client_ip, login_attempt
 from secalerts.accounts.tokens import RotatingRefreshSerializer
-from secalerts.core.permissions import IsAdminRole, IsPerson
 
 _ERROR = OpenApiResponse(description="Error with a `detail` message.")
 

@@ -5,17 +5,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from secalerts.alerts.models import Alert, AlertHistory
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from secalerts.core.admin import ReadOnlyAdmin
 
 
 class AlertHistoryInline(admin.TabularInline):

@@ -13,12 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from secalerts.accounts.permissions import HasAnyRole, ReadAnyRoleWriteAdmin
 from secalerts.alerts import serializers as s
 from secalerts.alerts.filters import AlertFilter, AlertOrdering
 from secalerts.alerts.models import Alert, AlertStatus
 from secalerts.alerts.services.triage import bulk_change_alerts, change_alert
 from secalerts.core.pagination import KeysetPagination
-from secalerts.core.permissions import HasAnyRole, ReadAnyRoleWriteAdmin
 from secalerts.events.models import Severity
 
 _ERROR = OpenApiResponse(description="JSON error with `detail` (and `errors` per field).")

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from secalerts.alerts.admin import ReadOnlyAdmin
+from secalerts.core.admin import ReadOnlyAdmin
 from secalerts.events.models import Event
 
 

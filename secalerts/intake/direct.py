@@ -6,9 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from secalerts.accounts.identity import Identity
-from secalerts.events.endpoint import Answer
-from secalerts.events.group_commit import Reader
-from secalerts.events.services import IngestResult
+from secalerts.ingest.endpoint import Answer
+from secalerts.ingest.group_commit import Reader
+from secalerts.ingest.service import IngestResult
 from secalerts.intake import service
 
 

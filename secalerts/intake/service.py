@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from secalerts.core.content_encoding import decode_content
 from secalerts.events import parsing
-from secalerts.events.services import IngestResult, ingest_events
 from secalerts.events.validation import validate_items
+from secalerts.ingest.service import IngestResult, ingest_events
 from secalerts.intake.ecs import ecs_to_event
 from secalerts.intake.syslog_records import lines_to_events, records_to_events
 from secalerts.logparsers import UNPARSED

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from secalerts.core.permissions import CanIngest
+from secalerts.accounts.permissions import CanIngest
 from secalerts.intake import service
 
 _ERROR = OpenApiResponse(description="JSON error: `detail`, `code`, and `errors` per item.")

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from secalerts.core.permissions import ReadAnyRoleWriteAdmin
+from secalerts.accounts.permissions import ReadAnyRoleWriteAdmin
 from secalerts.rules import services
 from secalerts.rules.models import Rule
 from secalerts.rules.serializers import RuleSerializer

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
-from secalerts.events.services import ingest_events
 from secalerts.events.validation import InvalidEvents, validate_dict
+from secalerts.ingest.service import ingest_events
 from secalerts.logparsers import UNPARSED, parse_line
 
 logger = logging.getLogger("secalerts.syslog")

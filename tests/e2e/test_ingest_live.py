@@ -96,7 +96,7 @@ def test_retry_with_the_same_ids_stores_each_event_once(start_daphne, analyst_us
 def test_concurrent_single_events_are_each_stored_once_and_answered(
     start_daphne, analyst_user, bearer
 ):
-    """Requests that arrive together are written together (events.group_commit); each
+    """Requests that arrive together are written together (ingest.group_commit); each
     still gets its own answer, and a retried id is stored once whichever copy wins."""
     base = start_daphne()
     headers = {"Content-Type": "application/json", "Authorization": bearer(analyst_user)}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from secalerts.events.endpoint import post_events
+from secalerts.ingest.endpoint import post_events
 from secalerts.rules.services import create_rule
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))

@@ -15,7 +15,7 @@ from secalerts.alerts.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from secalerts.alerts.notifications import ALERTS_GROUP, notify_alerts
 from secalerts.alerts.services.triage import change_alert
 from secalerts.alerts.tests.factories import AlertFactory
-from secalerts.events.endpoint import post_events
+from secalerts.ingest.endpoint import post_events
 from secalerts.rules.services import create_rule
 from security_backend.asgi import application
 

@@ -16,8 +16,8 @@ from secalerts.alerts.tests.factories import AlertFactory
 from secalerts.core import write_lock
 from secalerts.core.write_lock import lock_path
 from secalerts.events.models import Event
-from secalerts.events.services import ingest_events
 from secalerts.events.validation import validate_events
+from secalerts.ingest.service import ingest_events
 from secalerts.rules.models import Rule
 
 pytestmark = [

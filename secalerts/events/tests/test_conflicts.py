@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from secalerts.core.errors import IdConflict
 from secalerts.events.conflicts import check_duplicates
-from secalerts.events.services import ingest_events
 from secalerts.events.validation import validate_events
+from secalerts.ingest.service import ingest_events
 
 
 def validated(items: list[dict]) -> list[dict]:

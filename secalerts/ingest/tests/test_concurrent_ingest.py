@@ -9,8 +9,8 @@ from django.db import connection
 
 from secalerts.alerts.models import Alert
 from secalerts.events.models import Event
-from secalerts.events.services import ingest_events
 from secalerts.events.validation import validate_events
+from secalerts.ingest.service import ingest_events
 from secalerts.rules.services import create_rule
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)

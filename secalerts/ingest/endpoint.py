@@ -11,8 +11,8 @@ from secalerts.accounts.identity import Identity
 from secalerts.core.content_encoding import decode_content
 from secalerts.events.models import Event
 from secalerts.events.serializers import EventSerializer, event_payload
-from secalerts.events.services import IngestResult, ingest_events
 from secalerts.events.validation import validate_events
+from secalerts.ingest.service import IngestResult, ingest_events
 
 # A request's answer once its events are ingested (maybe with other requests'), given the
 # ids already answered as stored (see `answer`): (status, JSON body).

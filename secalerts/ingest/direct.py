@@ -25,8 +25,8 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from secalerts.core.errors import InvalidInput, PayloadTooLarge
-from secalerts.events.endpoint import read_request
-from secalerts.events.group_commit import (
+from secalerts.ingest.endpoint import read_request
+from secalerts.ingest.group_commit import (
     GroupCommitter,
     Outcome,
     Reader,

@@ -1,4 +1,4 @@
-"""Requests written together (events.group_commit) answer exactly as if written alone."""
+"""Requests written together (ingest.group_commit) answer exactly as if written alone."""
 
 import asyncio
 import json
@@ -13,9 +13,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from secalerts.accounts import identity
 from secalerts.alerts.models import Alert
-from secalerts.events import group_commit
-from secalerts.events.group_commit import GroupCommitter, Request, write_group
+from secalerts.ingest import group_commit
 from secalerts.events.models import Event
+from secalerts.ingest.group_commit import GroupCommitter, Request, write_group
 from secalerts.rules.services import create_rule
 
 # write_group closes obsolete connections as a request does, so no test transaction.

@@ -44,8 +44,8 @@ from rest_framework.exceptions import PermissionDenied
 from secalerts.accounts.identity import Identity, identify_all
 from secalerts.accounts.roles import may_ingest
 from secalerts.core.api import SERVER_ERROR, error_answer
-from secalerts.events.endpoint import Answer, read_request
-from secalerts.events.services import ingest_events
+from secalerts.ingest.endpoint import Answer, read_request
+from secalerts.ingest.service import ingest_events
 
 # A request this large gains nothing from company; it starts a group and ends it. So
 # does one of EVENTS_MAX_BATCH lines: 1000 syslog lines are a full batch in 100 KiB.
