@@ -1,16 +1,33 @@
 """Factories for alerts and the rows around them."""
 
 import uuid
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
+from django.db.models import Model
 from django.utils import timezone
 
 from secalerts.alerts.models import Alert, AlertStatus
 from secalerts.events.models import SEVERITY_RANK, Event
 from secalerts.rules.models import Rule
 
+M = TypeVar("M", bound=Model)
 
-class RuleFactory(factory.django.DjangoModelFactory[Rule]):
+
+class ModelFactory(factory.django.DjangoModelFactory[M]):
+    """`XFactory(...)` is typed as the row it saves, as `XFactory.create(...)` is."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # factory_boy's __new__ returns `create(**kwargs)`: the model, not the factory,
+        # which a __new__ annotation is the only way to say.
+        def __new__(cls, *args: Any, **kwargs: Any) -> M:  # type: ignore[misc]
+            ...
+
+
+class RuleFactory(ModelFactory[Rule]):
     class Meta:
         model = Rule
 
@@ -20,7 +37,7 @@ class RuleFactory(factory.django.DjangoModelFactory[Rule]):
     group_by = factory.LazyFunction(lambda: ["source_ip"])
 
 
-class EventFactory(factory.django.DjangoModelFactory[Event]):
+class EventFactory(ModelFactory[Event]):
     class Meta:
         model = Event
 
@@ -31,7 +48,7 @@ class EventFactory(factory.django.DjangoModelFactory[Event]):
     source = "sensor"
 
 
-class AlertFactory(factory.django.DjangoModelFactory[Alert]):
+class AlertFactory(ModelFactory[Alert]):
     class Meta:
         model = Alert
 
