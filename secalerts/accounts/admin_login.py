@@ -21,13 +21,17 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
         username = self.cleaned_data.get("username")
         if not username or not self.cleaned_data.get("password"):
             return super().clean()  # no password to check: the field errors say what is missing
+        if self.request is None:  # the admin's login view always binds its request
+            raise TypeError("ThrottledAdminAuthenticationForm needs the request")
         try:
             with login_attempt(
                 ip=client_ip(self.request), username=username, failure=ValidationError
             ):
                 return super().clean()
         except Throttled as refusal:
-            self.refusal_status, self.retry_after_seconds = 429, refusal.wait
+            # djangorestframework-stubs leave out Throttled.wait, which __init__ sets.
+            wait: int | None = refusal.wait  # type: ignore[attr-defined]
+            self.refusal_status, self.retry_after_seconds = 429, wait
             raise ValidationError(str(refusal.detail), code="throttled") from refusal
         except CacheUnavailable as error:
             self.refusal_status = 503
@@ -44,10 +48,9 @@ class AdminSite(admin.AdminSite):
     ) -> HttpResponse:
         response = super().login(request, extra_context)
         form = (getattr(response, "context_data", None) or {}).get("form")
-        status = getattr(form, "refusal_status", None)
-        if status is not None:
+        if isinstance(form, ThrottledAdminAuthenticationForm) and form.refusal_status is not None:
             # The same page with the error, and the status a client or proxy can act on.
-            response.status_code = status
+            response.status_code = form.refusal_status
             if form.retry_after_seconds is not None:
                 response["Retry-After"] = str(form.retry_after_seconds)
         return response

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,7 +50,7 @@ def create_key(
     *,
     name: str,
     scopes: list[str],
-    created_by: AbstractBaseUser | None,
+    created_by: User | None,
     source: str = "",
     expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:

@@ -1,10 +1,9 @@
 """DRF's door into `identity`: access tokens and API keys for every API view."""
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
 from secalerts.accounts import identity
@@ -16,10 +15,14 @@ class ApiKeyUser(AnonymousUser):
     every view that needs a person refuses it (403); ingest views allow its scope."""
 
     def __init__(self, who: identity.Identity) -> None:
+        # AnonymousUser's id and pk are None and its username "" (so typed); a key's user
+        # names the key instead.
         self.id = self.pk = f"api-key:{who.key_id}"  # type: ignore[assignment]
-        self.username = f"api-key:{who.name}"
-        remember_roles(self, frozenset())  # type: ignore[arg-type]
+        self.username = f"api-key:{who.name}"  # type: ignore[assignment]
+        remember_roles(self, frozenset())
 
+    # AnonymousUser declares these as Literal[True]/Literal[False]; a key's user is the
+    # one anonymous user that is authenticated.
     @property
     def is_anonymous(self) -> bool:  # type: ignore[override]
         return False
@@ -33,7 +36,7 @@ class BearerAuthentication(BaseAuthentication):
     """`Authorization: Bearer <access token or key>` or `X-API-Key: <key>`, decided by
     `identity` as on every path."""
 
-    def authenticate(self, request: Request) -> tuple[Any, identity.Identity] | None:
+    def authenticate(self, request: Request) -> tuple[User | ApiKeyUser, identity.Identity] | None:
         found = identity.credential(
             request.META.get("HTTP_AUTHORIZATION"), request.META.get("HTTP_X_API_KEY")
         )
@@ -42,7 +45,8 @@ class BearerAuthentication(BaseAuthentication):
         who = identity.identify_token(found)
         if who.kind == "api_key":
             return ApiKeyUser(who), who
-        user = get_user_model().objects.filter(pk=who.user_id).first()
+        users = get_user_model().objects
+        user = users.filter(pk=who.user_id).first() if who.user_id is not None else None
         if user is None:  # deleted between the two queries
             raise identity.token_not_valid()
         remember_roles(user, who.roles)
@@ -50,3 +54,26 @@ class BearerAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return identity.CHALLENGE
+
+
+def identity_of(request: Request) -> identity.Identity | None:
+    """Who `BearerAuthentication` found behind the request; None when anonymous."""
+    who = request.auth
+    return who if isinstance(who, identity.Identity) else None
+
+
+def required_identity(request: Request) -> identity.Identity:
+    """The identity of a request whose permissions already required one."""
+    who = identity_of(request)
+    if who is None:
+        raise NotAuthenticated()
+    return who
+
+
+def acting_user(request: Request) -> User:
+    """The person behind a request whose permissions already required one (an API key's
+    user never passes them): what services record as the actor."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
@@ -207,7 +208,8 @@ def _verified_claims(raw: str) -> Claims:
     """Signature, type and claims checked once per token: a shipper sends the same token
     with every request until it expires. Only tokens that pass are remembered (an
     exception is not cached); the caller checks the expiry on every use."""
-    token = AccessToken(raw)
+    # SimpleJWT annotates the argument as a Token; it is the encoded token it decodes.
+    token = AccessToken(raw)  # type: ignore[arg-type]
     return claims_of(token)
 
 
@@ -331,12 +333,12 @@ def accounts_of(user_ids: Collection[int]) -> dict[int, Account]:
     if not user_ids:
         return {}
     q = connection.ops.quote_name
-    users = get_user_model()._meta
-    member = users.get_field("groups").remote_field.through._meta
-    user_id = f"u.{q(users.pk.column)}"
-    member_user, member_group = (q(member.get_field(name).column) for name in ("user", "group"))
+    user_model = get_user_model()
+    users, member = user_model._meta, user_model.groups.through._meta
+    user_id = f"u.{q(_column(users.pk))}"
+    member_user, member_group = (q(_column(member.get_field(name))) for name in ("user", "group"))
     with connection.cursor() as cursor:
-        username = q(users.get_field("username").column)
+        username = q(_column(users.get_field("username")))
         cursor.execute(
             f"SELECT {user_id}, u.{username}, u.is_active, u.is_superuser, u.password, g.name "  # noqa: S608 - names are ours
             f"FROM {q(users.db_table)} u "
@@ -360,3 +362,10 @@ def accounts_of(user_ids: Collection[int]) -> dict[int, Account]:
         )
         for pk, (username, is_active, superuser, password) in found.items()
     }
+
+
+def _column(field: object) -> str:
+    """The column a raw query names for a model field (one with a column of its own)."""
+    if not isinstance(field, Field) or field.column is None:
+        raise TypeError(f"{field!r} has no column")
+    return field.column

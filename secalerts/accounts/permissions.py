@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from rest_framework import permissions
 from rest_framework.request import Request
 
+from secalerts.accounts.authentication import identity_of
 from secalerts.accounts.roles import Role, has_role, may_ingest
 
 if TYPE_CHECKING:
@@ -15,7 +16,8 @@ class IsPerson(permissions.BasePermission):
     """Any signed-in user, role or not; not an API key."""
 
     def has_permission(self, request: Request, view: "APIView") -> bool:
-        return bool(request.user.is_authenticated) and getattr(request.auth, "kind", "") == "user"
+        who = identity_of(request)
+        return bool(request.user.is_authenticated) and who is not None and who.kind == "user"
 
 
 class HasAnyRole(permissions.BasePermission):
@@ -47,11 +49,11 @@ class ReadAnyRoleIngestWithKey(permissions.BasePermission):
     def has_permission(self, request: Request, view: "APIView") -> bool:
         if request.method in permissions.SAFE_METHODS:
             return has_role(request.user, Role.ADMIN, Role.ANALYST)
-        return may_ingest(request.auth)
+        return may_ingest(identity_of(request))
 
 
 class CanIngest(permissions.BasePermission):
     """Both roles, and API keys with the `ingest` scope: the intake endpoints."""
 
     def has_permission(self, request: Request, view: "APIView") -> bool:
-        return may_ingest(request.auth)
+        return may_ingest(identity_of(request))

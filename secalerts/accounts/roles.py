@@ -5,7 +5,7 @@ from collections.abc import Collection
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 
 if TYPE_CHECKING:
     from secalerts.accounts.identity import Identity
@@ -29,13 +29,15 @@ def roles_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[Role]:
     cached: frozenset[Role] | None = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    names = user.groups.values_list("name", flat=True)  # type: ignore[union-attr]
-    result = roles_from_groups(names, superuser=getattr(user, "is_superuser", False))
+    if not isinstance(user, PermissionsMixin):  # a user model without groups holds no role
+        return frozenset()
+    names = user.groups.values_list("name", flat=True)
+    result = roles_from_groups(names, superuser=user.is_superuser)
     setattr(user, _CACHE_ATTR, result)
     return result
 
 
-def remember_roles(user: AbstractBaseUser, roles: frozenset[Role]) -> None:
+def remember_roles(user: AbstractBaseUser | AnonymousUser, roles: frozenset[Role]) -> None:
     """Roles already read with the user's account (`identity`): no second query."""
     setattr(user, _CACHE_ATTR, roles)
 

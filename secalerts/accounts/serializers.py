@@ -23,7 +23,11 @@ class ApiKeySerializer(serializers.Serializer):
     name = StrictCharField(max_length=100)
     prefix = serializers.CharField(read_only=True)
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=["ingest"]))
-    source = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    # The stubs see this field shadow Field.source; the serializer's metaclass moves
+    # declared fields off the class, so nothing is shadowed.
+    source = StrictCharField(  # type: ignore[assignment]
+        max_length=255, required=False, allow_blank=True, default=""
+    )
     created_by = serializers.CharField(
         source="created_by.username", read_only=True, allow_null=True, default=None
     )

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from secalerts.accounts import api_keys
+from secalerts.accounts.authentication import acting_user
 from secalerts.accounts.models import ApiKey
 from secalerts.accounts.permissions import IsAdminRole, IsPerson
 from secalerts.accounts.roles import roles_of
@@ -45,7 +46,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     summary="Rotate a refresh token (the used one is blacklisted)",
 )
 class TokenRefreshView(jwt_views.TokenRefreshView):
-    serializer_class = RotatingRefreshSerializer  # type: ignore[assignment]
+    serializer_class = RotatingRefreshSerializer
 
 
 @extend_schema(
@@ -83,7 +84,7 @@ class ApiKeyListView(APIView):
     def post(self, request: Request) -> Response:
         fields = ApiKeySerializer(data=request.data)
         fields.is_valid(raise_exception=True)
-        key, text = api_keys.create_key(created_by=request.user, **fields.validated_data)
+        key, text = api_keys.create_key(created_by=acting_user(request), **fields.validated_data)
         body = {**ApiKeySerializer(key).data, "key": text}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -5,20 +5,21 @@ The consumer accepts and then closes with 4401/4403, so clients see the reason; 
 token itself is never logged.
 """
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.db import database_sync_to_async
-from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from rest_framework.exceptions import APIException
 
 from secalerts.accounts.identity import Identity, identify_token
 
-Scope = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
+# An ASGI application as this middleware calls it: the scope it passes on is Channels'
+# websocket scope plus the keys below, which no scope TypedDict describes.
+ASGIApp = Callable[[Any, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
 
 
 def stream_identity(token: str | None) -> Identity | None:
@@ -34,21 +35,27 @@ def stream_identity(token: str | None) -> Identity | None:
         return None
 
 
-class JWTAuthMiddleware(BaseMiddleware):
+class JWTAuthMiddleware:
     """Sets scope["stream_identity"] (None when refused), scope["roles"], and
-    scope["stream_token"] for the consumer's later re-checks."""
+    scope["stream_token"] for the consumer's later re-checks, on a copy of the scope
+    (as Channels' BaseMiddleware does, so nothing leaks upstream)."""
 
-    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
+    def __init__(self, inner: ASGIApp) -> None:
+        self.inner = inner
+
+    async def __call__(
+        self, scope: Mapping[str, Any], receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         token = (query.get("token") or [None])[0]
         identity = await database_sync_to_async(stream_identity)(token)
-        scope = dict(
+        inner_scope = dict(
             scope,
             roles=identity.roles if identity else frozenset(),
             stream_token=token,
             stream_identity=identity,
         )
-        await super().__call__(scope, receive, send)
+        await self.inner(inner_scope, receive, send)
 
 
 class BrowserOriginValidator(OriginValidator):
@@ -59,6 +66,6 @@ class BrowserOriginValidator(OriginValidator):
         return parsed_origin is None or self.validate_origin(parsed_origin)
 
 
-def websocket_security(application: ASGIApp) -> ASGIApp:
+def websocket_security(application: ASGIApp) -> OriginValidator:
     allowed = settings.ALLOWED_HOSTS
     return BrowserOriginValidator(JWTAuthMiddleware(application), allowed)

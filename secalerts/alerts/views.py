@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from secalerts.accounts.authentication import acting_user
 from secalerts.accounts.permissions import HasAnyRole, ReadAnyRoleWriteAdmin
 from secalerts.alerts import serializers as s
 from secalerts.alerts.filters import AlertFilter, AlertOrdering
@@ -58,7 +59,7 @@ class AlertListView(generics.ListAPIView):
     )
     def patch(self, request: Request) -> Response:
         data = _valid(s.AlertBulkUpdateInputSerializer, request)
-        updated = bulk_change_alerts(actor=request.user, **data)
+        updated = bulk_change_alerts(actor=acting_user(request), **data)
         return Response({"updated": updated})
 
 
@@ -76,7 +77,7 @@ class AlertDetailView(APIView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         alert = change_alert(
-            alert_id=pk, actor=request.user, **_valid(s.AlertUpdateInputSerializer, request)
+            alert_id=pk, actor=acting_user(request), **_valid(s.AlertUpdateInputSerializer, request)
         )
         return Response(s.AlertDetailSerializer(alert).data)
 

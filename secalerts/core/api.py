@@ -79,8 +79,11 @@ def _api_exception_answer(exc: exceptions.APIException) -> ErrorAnswer:
             headers["WWW-Authenticate"] = challenge
         else:
             status = 403
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(math.ceil(exc.wait))
+    if isinstance(exc, exceptions.Throttled):
+        # djangorestframework-stubs leave out Throttled.wait, which __init__ sets.
+        wait: float | None = exc.wait  # type: ignore[attr-defined]
+        if wait is not None:
+            headers["Retry-After"] = str(math.ceil(wait))
     detail = exc.detail
     if isinstance(detail, list | dict):  # field errors, as DRF answers them
         return ErrorAnswer(status, detail, headers)

@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, e
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from secalerts.accounts.authentication import required_identity
 from secalerts.events.serializers import (
     BatchResultSerializer,
     EventCreatedSerializer,
@@ -62,7 +63,7 @@ class EventsView(EventListView):
         },
     )
     def post(self, request: Request) -> Response:
-        who = request.auth
+        who = required_identity(request)
         status, body = post_events(
             request.body,
             request.content_type,

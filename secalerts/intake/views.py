@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from secalerts.accounts.authentication import required_identity
 from secalerts.accounts.permissions import CanIngest
 from secalerts.intake import service
 
@@ -29,7 +30,7 @@ class _IntakeView(APIView):
     throttle_classes = ()  # bounded by batch and body size, as POST /api/events/ is
 
     def take(self, request: Request, events: list[dict[str, Any]], body: bytes) -> Response:
-        who = request.auth
+        who = required_identity(request)
         answer = service.take(events, body=body, sender=who.sender(), default_source=who.source)
         return Response(answer, status=201)
 
@@ -53,7 +54,7 @@ class SyslogIntakeView(_IntakeView):
             request.body,
             request.content_type,
             request.headers.get("Content-Encoding"),
-            default_host=request.auth.source,
+            default_host=required_identity(request).source,
         )
         return self.take(request, events, plain)
 

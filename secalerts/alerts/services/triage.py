@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ UNSET: Any = object()
 def change_alert(
     *,
     alert_id: int,
-    actor: AbstractBaseUser,
+    actor: User,
     status: str = UNSET,
     assigned_to: str | None = UNSET,
     note: str = "",
@@ -57,9 +57,7 @@ def change_alert(
     return Alert.objects.for_listing().get(pk=alert.pk)
 
 
-def bulk_change_alerts(
-    *, ids: Sequence[int], actor: AbstractBaseUser, status: str, note: str = ""
-) -> int:
+def bulk_change_alerts(*, ids: Sequence[int], actor: User, status: str, note: str = "") -> int:
     """All or nothing: an unknown id or a forbidden transition changes no alert."""
     wanted = sorted(set(ids))
     with transaction.atomic():
@@ -81,7 +79,7 @@ def bulk_change_alerts(
     return len(changing)
 
 
-def _assignee(username: str | None) -> AbstractBaseUser | None:
+def _assignee(username: str | None) -> User | None:
     if username is None:
         return None
     user = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -95,7 +93,7 @@ def _assignee(username: str | None) -> AbstractBaseUser | None:
 
 def _entry(
     alert: Alert,
-    actor: AbstractBaseUser,
+    actor: User,
     field: str,
     old: object,
     new: object,
