@@ -39,6 +39,8 @@ class Broadcaster:
         async with self._lock:
             if self._relay is None:
                 layer = get_channel_layer()
+                if layer is None:
+                    raise RuntimeError("CHANNEL_LAYERS has no default layer")
                 channel = await layer.new_channel()
                 await layer.group_add(ALERTS_GROUP, channel)
                 self._relay = asyncio.create_task(self._forward(layer, channel))

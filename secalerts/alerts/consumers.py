@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any, TypeIs
+from typing import Any, TypeGuard
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 check_credentials = database_sync_to_async(stream_identity)
 
 
-def may_stream(identity: Identity | None) -> TypeIs[Identity]:
+def may_stream(identity: Identity | None) -> TypeGuard[Identity]:
     return identity is not None and bool(identity.roles)
 
 
@@ -43,22 +43,25 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     # No channel of its own: pushes come through this process's broadcaster. So a
     # socket costs the layer nothing, and an unreachable Redis cannot fail the
     # handshake (the client gets 4503 from connect instead of an HTTP 500).
-    channel_layer_alias = None
+    # types-channels type the alias as str; None is the alias Channels finds no layer for.
+    channel_layer_alias = None  # type: ignore[assignment]
     severity_min = 0
     joined = False
     ending = False
-    token: str
+    token: str | None
     identity: Identity
     _watch: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         # Accept first: a close before accept reaches clients as a bare HTTP 403.
         await self.accept()
-        identity = self.scope.get("stream_identity")
+        # Set by accounts.websocket_auth, in keys Channels' scope type does not know.
+        found, token = self.scope.get("stream_identity"), self.scope.get("stream_token")
+        identity = found if isinstance(found, Identity) else None
         if not may_stream(identity):
             await self.end(refusal(identity))
             return
-        self.token, self.identity = self.scope["stream_token"], identity
+        self.token, self.identity = token if isinstance(token, str) else None, identity
         try:
             await broadcaster().add(self)
         except Exception:  # the channel layer is unreachable: ask the client to come back
@@ -108,7 +111,9 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.identity = identity
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         if self.ending:
             return
         try:
@@ -136,10 +141,11 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
                 'Unknown message: send {"type": "ping"}, {"type": "subscribe"} or {"type": "auth"}.'
             )
 
-    async def reauthenticate(self, token: Any) -> None:
+    async def reauthenticate(self, raw: Any) -> None:
         """A fresh access token extends the stream to its expiry. A bad token, or one of
         another user (a stream stays with the user who opened it), closes with 4401."""
-        identity = await check_credentials(token if isinstance(token, str) else None)
+        token = raw if isinstance(raw, str) else None
+        identity = await check_credentials(token)
         if identity is not None and identity.user_id != self.identity.user_id:
             identity = None
         if not may_stream(identity):

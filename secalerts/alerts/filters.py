@@ -1,6 +1,7 @@
 """Query-string filters and ordering for the alert list."""
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
@@ -21,13 +22,13 @@ class IdField(GivenMeansValid, forms.IntegerField):
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
-class IdFilter(django_filters.NumberFilter):
+class IdFilter(django_filters.Filter):
     """A whole number that fits the id column (a float or a huge number is a 400)."""
 
     field_class = IdField
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
+    def __init__(self, field_name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(field_name, min_value=1, max_value=2**63 - 1, **kwargs)
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -67,8 +68,8 @@ class AlertOrdering(OrderingFilter):
     }
 
     def get_valid_fields(
-        self, queryset: QuerySet, view: APIView, context: dict | None = None
-    ) -> list:
+        self, queryset: QuerySet, view: APIView, context: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
         return [(name, name) for name in self.ordering_fields]
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> list[str]:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from secalerts.alerts.models import Alert, AlertHistory, AlertStatus
@@ -38,7 +39,9 @@ class AlertSerializer(serializers.Serializer):
 
 
 class AlertHistorySerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    actor: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     old_value = serializers.JSONField(allow_null=True)
     new_value = serializers.JSONField(allow_null=True)
 

@@ -19,7 +19,8 @@ RETURNING of 12,000 bound values (the driver's executemany cannot return rows).
 
 import operator
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +30,9 @@ MIN_BULK_ROWS = 64
 _UUID_ORDER = operator.attrgetter("int")
 PARAMETERS_PER_STATEMENT = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
 
-Row = Sequence[object]
+# What the drivers adapt to SQL (Django's cursor takes these); JSON goes as text.
+SQLValue = bool | int | float | Decimal | str | bytes | date | UUID | None
+Row = Sequence[SQLValue]
 
 
 def datetime_adapter() -> Callable[[datetime], Any]:

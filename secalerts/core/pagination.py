@@ -11,8 +11,9 @@ column with a 400, and a `page_size` outside 1..500 too.
 import base64
 import json
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib import parse
 from urllib.parse import urlencode
 
@@ -32,6 +33,13 @@ MAX_PAGE_SIZE = 500
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
+@runtime_checkable
+class OrderedView(Protocol):
+    """A view paged by keyset: it names the sort column and the id, in one direction."""
+
+    def get_ordering(self, request: Request) -> list[str]: ...
+
+
 class KeysetPagination(BasePagination):
     """`?page_size=` (default 50, at most 500); follow `next` / `previous`.
 
@@ -40,8 +48,15 @@ class KeysetPagination(BasePagination):
     """
 
     def paginate_queryset(
-        self, queryset: QuerySet, request: Request, view: APIView | None = None
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
     ) -> list[Any]:
+        if not isinstance(queryset, QuerySet):
+            raise TypeError("KeysetPagination pages a QuerySet")
+        if view is not None and not isinstance(view, OrderedView):
+            raise TypeError(f"{type(view).__name__} must define get_ordering(request)")
         self.request = request
         self.ordering = view.get_ordering(request) if view is not None else ["-id", "-id"]
         self.column = self.ordering[0].lstrip("-")
@@ -142,8 +157,13 @@ class CheckedCursorPagination(CursorPagination):
     max_page_size = MAX_PAGE_SIZE
 
     def paginate_queryset(
-        self, queryset: QuerySet, request: Request, view: APIView | None = None
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
     ) -> list[Any] | None:
+        if not isinstance(queryset, QuerySet):
+            raise TypeError("CheckedCursorPagination pages a QuerySet")
         self.model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 

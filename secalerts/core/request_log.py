@@ -49,28 +49,34 @@ def log_request(request: HttpRequest, status: int, started: float) -> None:
     )
 
 
+GetResponse = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
+
+
 class RequestLogMiddleware:
     """Works in both sync and async stacks, so it adds no thread hop of its own."""
 
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response: Callable[[HttpRequest], object]) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
             markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> object:
-        if iscoroutinefunction(self):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.async_mode:
             return self._acall(request)
         started = time.perf_counter()
         response = self.get_response(request)
-        log_request(request, response.status_code, started)  # type: ignore[attr-defined]
+        if isinstance(response, HttpResponseBase):  # always, in a sync stack
+            log_request(request, response.status_code, started)
         return response
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response  # type: ignore[assignment]
-        response = await get_response(request)
+        response = self.get_response(request)
+        if not isinstance(response, HttpResponseBase):  # always, in an async stack
+            response = await response
         log_request(request, response.status_code, started)
         return response

@@ -16,14 +16,14 @@ class IPAddressFilter(django_filters.CharFilter):
     field_class = forms.GenericIPAddressField
 
 
-class GivenMeansValid:
+class GivenMeansValid(forms.Field):
     """A parameter sent empty (`?until=`) is an invalid value, not an absent one: the
     schema gives it a type, and silently ignoring it would widen the query."""
 
     def to_python(self, value: Any) -> Any:
         if value == "":
             raise forms.ValidationError("Enter a value, or leave the parameter out.")
-        return super().to_python(value)  # type: ignore[misc]
+        return super().to_python(value)
 
 
 class UTCDateTimeField(GivenMeansValid, IsoDateTimeField):

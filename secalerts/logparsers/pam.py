@@ -40,8 +40,8 @@ def parse_pam_message(message: str, service: str | None) -> Parsed | None:
         match = _SESSION_OPENED.match(message)
         if match is not None:
             by = match.group(2)
-            data = {"by_user": by.partition("(")[0]} if by and by.partition("(")[0] else None
-            return ("pam.session.opened", "info", None, username_of(match.group(1)), data)
+            opener = {"by_user": by.partition("(")[0]} if by and by.partition("(")[0] else None
+            return ("pam.session.opened", "info", None, username_of(match.group(1)), opener)
         match = _SESSION_CLOSED.match(message)
         if match is not None:
             return ("pam.session.closed", "info", None, username_of(match.group(1)), None)

@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -42,15 +43,15 @@ class RuleSet:
         return {rule.id: rule for rule in self.rules}
 
 
-def group_key(rule_id: object, group: tuple[object, ...]) -> str:
+def group_key(rule_id: Hashable, group: Iterable[Hashable]) -> str:
     """Stable hash of a rule and its group values: the dedup and threshold key."""
-    group = tuple(group)
+    values = tuple(group)
     # The types are part of the memo's key: 1, 1.0 and True are equal, their JSON is not.
-    return _hashed_group(rule_id, group, type(rule_id), tuple(map(type, group)))
+    return _hashed_group(rule_id, values, (type(rule_id), *map(type, values)))
 
 
 @functools.lru_cache(maxsize=8192)
-def _hashed_group(rule_id: object, group: tuple[object, ...], *types: object) -> str:
+def _hashed_group(rule_id: Hashable, group: tuple[Hashable, ...], types: tuple[type, ...]) -> str:
     """Remembered: a batch asks for the same few groups' keys again and again (each
     match, the window state, the alerts), and a busy group recurs in every batch."""
     text = json.dumps([rule_id, list(group)], sort_keys=True, default=str, separators=(",", ":"))

@@ -92,6 +92,7 @@ def prepare_events(
     now = now or timezone.now()
     events, unparsed, invalid = [], 0, 0
     for line in lines:
+        event: dict[str, Any] | None
         try:
             event = validate_dict(parse(line.text, now=now, default_host=line.sender), now=now)
         except InvalidEvents as error:

@@ -43,7 +43,7 @@ def change_alert(
             alert.status = status
         if assigned_to is not UNSET:
             assignee = _assignee(assigned_to)
-            old = alert.assigned_to.get_username() if alert.assigned_to_id else None
+            old = alert.assigned_to.get_username() if alert.assigned_to is not None else None
             if old != assigned_to:
                 history.append(_entry(alert, actor, "assigned_to", old, assigned_to, note, now))
                 alert.assigned_to = assignee
