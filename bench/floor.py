@@ -58,8 +58,8 @@ def _bare_table(kind: str, url: str) -> str:
     else:
         import psycopg
 
-        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
-            conn.execute("CREATE TABLE bare_event (LIKE events_event)")
+        with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as pg:
+            pg.execute("CREATE TABLE bare_event (LIKE events_event)")
     return "bare_event"
 
 

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -42,6 +43,9 @@ from bench.server import (
     token,
 )
 from secalerts.logparsers import parse_line
+
+if TYPE_CHECKING:
+    import psycopg
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "loghub_openssh"
 LINES = DATASET / "OpenSSH_2k_lines0001-1000.log"
@@ -66,7 +70,7 @@ class Passes:
 
 
 def syslog_payload(lines: list[str], passes: list[tuple[str, date]]) -> bytes:
-    out = []
+    out: list[str] = []
     for name, day in passes:
         stamp = f"{day:%b} {day.day:>2} "
         out.extend(stamp + line[7:].replace(f" {HOST} ", f" {name} ", 1) + "\n" for line in lines)
@@ -88,6 +92,8 @@ def ndjson_bodies(events: list[dict], passes: list[tuple[str, date]]) -> list[by
 class Counter:
     """The stored count, read straight from the database (no Django in this process)."""
 
+    conn: "sqlite3.Connection | psycopg.Connection"
+
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             self.conn = sqlite3.connect(url.removeprefix("sqlite:///"))
@@ -97,7 +103,9 @@ class Counter:
             self.conn = psycopg.connect(url, autocommit=True)
 
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM events_event").fetchone()[0]
+        row = self.conn.execute("SELECT count(*) FROM events_event").fetchone()
+        assert row is not None  # count(*) answers one row
+        return int(row[0])
 
     def wait_for(self, target: int, timeout: float = 600) -> float:
         """Poll until `target` events are stored; returns when (perf_counter)."""
@@ -120,8 +128,10 @@ def syslog_listener(url: str) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    stdout = process.stdout
+    assert stdout is not None  # stdout=PIPE
     try:
-        if "Listening" not in process.stdout.readline():
+        if "Listening" not in stdout.readline():
             raise RuntimeError("the syslog listener did not start")
         yield port
     finally:
@@ -130,7 +140,7 @@ def syslog_listener(url: str) -> Iterator[int]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-        process.stdout.close()
+        stdout.close()
 
 
 def run_syslog(port: int, payload: bytes, counter: Counter, expected: int) -> float:

@@ -116,10 +116,10 @@ async def http(
     body: bytes = b"",
     content_type: str = "application/json",
 ) -> dict:
-    headers = [(b"host", b"testserver"), (b"content-type", content_type.encode())]
+    sent = [(b"host", b"testserver"), (b"content-type", content_type.encode())]
     if header is not None:
-        headers.append((b"authorization", header.encode("latin-1")))
-    communicator = HttpCommunicator(application, method, path, body=body, headers=headers)
+        sent.append((b"authorization", header.encode("latin-1")))
+    communicator = HttpCommunicator(application, method, path, body=body, headers=sent)
     response = await communicator.get_response(timeout=10)
     headers = {name.decode().lower(): value.decode() for name, value in response["headers"]}
     return _answer(response["status"], response["body"], headers)
@@ -137,7 +137,7 @@ def _answer(status: int, body: bytes, headers: dict[str, str]) -> dict:
 def drf_client_post(header: str | None, body: bytes, content_type: str) -> dict:
     """The DRF view of POST /api/events/ (what serves it when the direct path does not)."""
     client = APIClient()
-    extra = {"HTTP_AUTHORIZATION": header} if header is not None else {}
+    extra: dict[str, Any] = {"HTTP_AUTHORIZATION": header} if header is not None else {}
     response = client.post("/api/events/", body, content_type=content_type, **extra)
     headers = {name.lower(): value for name, value in response.headers.items()}
     return _answer(response.status_code, response.content, headers)

@@ -161,4 +161,6 @@ def test_the_management_command_prints_a_working_key():
 
     assert status == 201, body
     assert body["source"] == "gw-1"
-    assert ApiKey.objects.get().expires_at > timezone.now() + timedelta(days=29)
+    expires_at = ApiKey.objects.get().expires_at
+    assert expires_at is not None
+    assert expires_at > timezone.now() + timedelta(days=29)

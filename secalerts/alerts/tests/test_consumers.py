@@ -118,6 +118,7 @@ async def test_a_burst_of_pushes_reaches_every_client_whole(analyst_user, monkey
     # with every client in the group, each client kept only the first 100.
     alerts = await database_sync_to_async(AlertFactory.create_batch)(300, severity="low")
     layer = get_channel_layer()
+    assert layer is not None
     sent = []
 
     async def group_send(group, message):
@@ -149,9 +150,9 @@ async def test_a_push_sent_alone_as_the_previous_release_did_still_arrives(analy
     await client.receive_json_from(timeout=2)
     text = json.dumps({"type": "alert.created", "alert": {"id": 7, "severity": "low"}})
 
-    await get_channel_layer().group_send(
-        ALERTS_GROUP, {"type": "alert.created", "severity": "low", "text": text}
-    )
+    layer = get_channel_layer()
+    assert layer is not None
+    await layer.group_send(ALERTS_GROUP, {"type": "alert.created", "severity": "low", "text": text})
 
     assert (await client.receive_json_from(timeout=2))["alert"]["id"] == 7
     await client.disconnect()

@@ -1,3 +1,5 @@
+import functools
+
 from daphne.http_protocol import HTTPFactory
 from twisted.web import http
 
@@ -7,6 +9,7 @@ from secalerts.core.daphne_tuning import CONTENT_TYPES_CACHED, tune_daphne
 def test_memoised_content_type_parsing_gives_twisteds_answers():
     tune_daphne()
     parse = http._parseContentType
+    assert isinstance(parse, functools._lru_cache_wrapper)
     original = parse.__wrapped__
     samples = [
         b"application/json",
@@ -32,7 +35,7 @@ def test_memoised_content_type_parsing_gives_twisteds_answers():
 def test_twisted_formats_no_request_log_line_that_daphne_would_discard():
     tune_daphne()
     factory = object.__new__(HTTPFactory)
-    written = []
+    written: list[str] = []
     factory._logFile = type("File", (), {"write": staticmethod(written.append)})()
     factory._logFormatter = lambda *args: "a formatted line"
     factory._logDateTime = "-"

@@ -1,5 +1,7 @@
 """Condition trees: all/any/not, and every invalid shape names the path of the bad node."""
 
+from collections.abc import Mapping
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,7 +69,7 @@ def test_invalid_conditions_name_the_bad_node(condition, path):
 
 
 def test_depth_and_size_limits():
-    deep = ROOT
+    deep: Mapping[str, object] = ROOT
     for _ in range(40):
         deep = {"not": deep}
     wide = {"any": [ROOT] * 1001}

@@ -1,6 +1,7 @@
 """POST /api/events/ through `security_backend.asgi.application`, as a server would call it."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -24,7 +25,7 @@ def post_events(
         sent.append((b"authorization", authorization.encode()))
     sent += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
 
-    async def send() -> dict[str, Any]:
+    async def send() -> Mapping[str, Any]:
         communicator = HttpCommunicator(application, "POST", "/api/events/", raw, sent)
         return await communicator.get_response(timeout=30)
 

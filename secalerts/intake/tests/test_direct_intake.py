@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -49,7 +50,7 @@ def direct_post(path: str, body: bytes, content_type: str, headers: dict[str, st
     sent = [(b"host", b"testserver"), (b"content-type", content_type.encode())]
     sent += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
-    async def send() -> dict[str, Any]:
+    async def send() -> Mapping[str, Any]:
         communicator = HttpCommunicator(application, "POST", path, body, sent)
         return await communicator.get_response(timeout=30)
 
@@ -60,8 +61,10 @@ def direct_post(path: str, body: bytes, content_type: str, headers: dict[str, st
 
 
 def drf_post(path: str, body: bytes, content_type: str, headers: dict[str, str]) -> dict:
-    extra = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
-    response = APIClient().generic("POST", path, body, content_type=content_type, **extra)
+    extra: dict[str, Any] = {
+        "HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()
+    }
+    response = APIClient().post(path, body, content_type=content_type, **extra)
     names = {name.lower(): value for name, value in response.headers.items()}
     return _answer(response.status_code, response.content, names)
 

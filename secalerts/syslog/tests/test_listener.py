@@ -1,14 +1,16 @@
 """UDP: a datagram a message; refused senders and a full queue cost the datagram, counted."""
 
-from secalerts.syslog.batcher import Batcher
+from secalerts.syslog.batcher import MAX_LINES, MAX_PENDING_BATCHES, Batcher
 from secalerts.syslog.framing import MAX_MESSAGE_BYTES
 from secalerts.syslog.listener import Listener, _Datagrams
 from secalerts.syslog.senders import parse_networks
 
 
-def datagrams(**options: int) -> tuple[_Datagrams, Batcher]:
+def datagrams(
+    *, max_lines: int = MAX_LINES, max_pending_batches: int = MAX_PENDING_BATCHES
+) -> tuple[_Datagrams, Batcher]:
     # No consumer runs: sealed batches stay queued, so the queue fills.
-    batcher = Batcher(store=len, **options)
+    batcher = Batcher(store=len, max_lines=max_lines, max_pending_batches=max_pending_batches)
     listener = Listener(batcher=batcher, networks=parse_networks(["127.0.0.0/8", "::1/128"]))
     return _Datagrams(listener), batcher
 
