@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test test-postgres lint format bench
+.PHONY: run test test-postgres lint typecheck format bench
 
 $(PY):
 	@interpreter=$$(scripts/find-python) && $$interpreter -m venv $(VENV)
@@ -29,11 +29,16 @@ lint: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy with the Django, DRF and zope plugins; scope and strictness in pyproject.toml.
+# Incremental: .mypy_cache makes a second run take seconds.
+typecheck: $(VENV)/.deps-dev
+	$(VENV)/bin/mypy
+
 format: $(VENV)/.deps-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint
+test: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
