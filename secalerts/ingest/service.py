@@ -1,7 +1,18 @@
-"""The whole ingest path: store a batch, run the rules over it, record alerts, notify."""
+"""One batch of validated events through the rules: store, detect, record alerts, push.
 
+The path an event takes, each step one call:
+
+    rows = events.storage.event_rows(...)          before the transaction
+    ruleset = rules.registry.active_rules()
+    selection = detection.select(events, ruleset.index)
+    with transaction.atomic():
+        kept = events.storage.insert_events(rows)   duplicates left out
+        rules.window_state.detect(selection, ..., record=alerts...record_matches)
+    alerts.notifications.notify_alerts(...)         pushes, after commit
+"""
+
+import functools
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,102 +60,31 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     # database's one write lock throughout, and another worker's batch waits for it.
     rows = event_rows(events, received_at=now)
     ruleset = registry.active_rules()
-    prepared = _Prepared.of(events, ruleset, now) if ruleset.rules else None
+    selection = detection.select(events, ruleset.index) if ruleset.rules else None
     with transaction.atomic():
         kept = insert_events(rows)
+        new_events = list(events)
         if len(kept) < len(events):
             check_duplicates(events, kept=kept)  # raising rolls the batch back
-        new_events = [events[position] for position in kept]
-        stored = frozenset(event["id"] for event in new_events)
-        if prepared is not None and len(kept) < len(events):
-            prepared = prepared.only(kept, now)  # duplicates left out
+            new_events = [events[position] for position in kept]
+            selection = selection.only(kept) if selection else None
         recorded = _NOTHING
-        if new_events and prepared is not None:
-            recorded = _detect(new_events, ruleset, prepared.selection, prepared.packs, now)
+        if new_events and selection is not None:
+            record = functools.partial(record_matches, events=new_events, ruleset=ruleset, now=now)
+            recorded = window_state.detect(selection, ruleset, now=now, record=record)
     # After the write lock too (pushes read the alerts and may wait on Redis).
     notify_alerts(created=recorded.created, updated=recorded.updated)
     wal_checkpoint.after_write()
     _maybe_prune(now)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
-        stored_ids=stored,
+        stored_ids=frozenset(event["id"] for event in new_events),
         received_at=now,
         event_alerts=recorded.event_alerts,
     )
 
 
 _NOTHING = RecordResult(created=(), updated=())
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """What the rules find in a batch, and the threshold packs of their hits."""
-
-    selection: detection.Selection
-    packs: dict[window_state.GroupRef, window_state.PackRow]
-
-    @classmethod
-    def of(
-        cls, events: Sequence[dict[str, Any]], ruleset: registry.RuleSet, now: datetime
-    ) -> "_Prepared":
-        selection = detection.select(events, ruleset.index)
-        return cls(selection, window_state.pack_hits(selection.new_hits, now=now))
-
-    def only(self, kept: Sequence[int], now: datetime) -> "_Prepared":
-        """Of the events at these positions alone: packs are made again only for the
-        groups that lost hits."""
-        selection = self.selection.only(kept)
-        before = self.selection.new_hits
-        changed = {r: h for r, h in selection.new_hits.items() if len(h) < len(before[r])}
-        packs = {ref: self.packs[ref] for ref in selection.new_hits if ref not in changed}
-        packs.update(window_state.pack_hits(changed, now=now))
-        return _Prepared(selection, packs)
-
-
-def _detect(
-    events: list[dict[str, Any]],
-    ruleset: registry.RuleSet,
-    selection: detection.Selection,
-    packs: dict[window_state.GroupRef, window_state.PackRow],
-    now: datetime,
-) -> RecordResult:
-    keys = {registry.group_key(m.rule_id, m.group) for m in selection.matches}
-    keys.update(registry.group_key(rule_id, group) for rule_id, group in selection.new_hits)
-    if not keys:
-        return _NOTHING
-    window_state.lock_groups(keys)
-    prior, counted = window_state.NO_PRIOR_HITS, []
-    if selection.new_hits:
-        prior = window_state.load_prior_hits(selection.lookup_ranges())
-        counted = detection.threshold_matches(selection, ruleset.compiled, prior.hits)
-    recorded = record_matches(
-        matches=[*selection.matches, *counted],
-        events=events,
-        ruleset=ruleset,
-        now=now,
-        linked=prior.linked,
-    )
-    if selection.new_hits:
-        alerts = recorded.match_alerts[len(selection.matches) :]
-        window_state.store_hits(packs, alerts=_sole_alerts(selection, counted, alerts))
-    return recorded
-
-
-def _sole_alerts(
-    selection: detection.Selection, counted: list[detection.Match], alert_ids: Sequence[int]
-) -> dict[window_state.GroupRef, int]:
-    """Groups whose new hits all went into one alert (stored with their pack), by group."""
-    covered: dict[window_state.GroupRef, int] = defaultdict(int)
-    alerts: dict[window_state.GroupRef, set[int]] = defaultdict(set)
-    for match, alert_id in zip(counted, alert_ids, strict=True):
-        ref = (match.rule_id, match.group)
-        covered[ref] += len(match.event_indexes)  # a group's windows share no new hit
-        alerts[ref].add(alert_id)
-    return {
-        ref: next(iter(alerts[ref]))
-        for ref, hits in selection.new_hits.items()
-        if covered[ref] == len(hits) and len(alerts[ref]) == 1
-    }
 
 
 _last_prune = 0.0

@@ -19,8 +19,8 @@ class RecordResult:
     updated: tuple[int, ...]
     # The alerts each event of the batch was linked to (raised or updated by it).
     event_alerts: dict[Any, set[int]] = field(default_factory=dict)
-    # The alert each match joined or raised, in the order of the matches recorded.
-    match_alerts: tuple[int, ...] = ()
+    # The alert each match joined or raised.
+    alert_of: dict[detection.Match, int] = field(default_factory=dict)
 
     @property
     def alert_ids(self) -> list[int]:
@@ -41,18 +41,19 @@ class _Pending:
 
 
 def record_matches(
-    *,
     matches: Sequence[detection.Match],
+    linked: Mapping[int, Set[Any]] = _NONE_LINKED,
+    *,
     events: Sequence[dict[str, Any]],
     ruleset: RuleSet,
     now: datetime,
-    linked: Mapping[int, Set[Any]] = _NONE_LINKED,
 ) -> RecordResult:
-    """Call inside the ingest transaction, after window_state.lock_groups for these groups.
+    """Call inside the ingest transaction, with these groups locked: window_state.detect
+    calls it with the matches and what it knows is `linked` (alert id -> prior event ids
+    linked to it already); the events, rule set and time are bound beforehand.
 
     A match joins an open alert of the same rule and group when their event times are
     within the rule's dedup window of each other; otherwise it raises a new alert.
-    `linked`: alert id -> prior event ids known to be linked to it already.
     """
     if not matches:
         return RecordResult(created=(), updated=())
@@ -60,7 +61,7 @@ def record_matches(
     by_key: dict[str, list[detection.Match]] = defaultdict(list)
     for match in matches:
         by_key[group_key(match.rule_id, match.group)].append(match)
-    joined: dict[int, _Pending] = {}  # id(match) -> the alert it joined or raised
+    joined: dict[detection.Match, _Pending] = {}  # the alert each match joined or raised
 
     pending_by_key: dict[str, list[_Pending]] = defaultdict(list)
     for alert in _open_candidates(by_key, rules):
@@ -77,13 +78,13 @@ def record_matches(
                 pending = _Pending(_new_alert(rule, match, key, events, now))
                 pending_by_key[key].append(pending)
             _extend(pending, rule, match, events, now)
-            joined[id(match)] = pending
+            joined[match] = pending
 
     result = _write(
         [pending for group in pending_by_key.values() for pending in group if pending.changed],
         linked,
     )
-    return replace(result, match_alerts=tuple(joined[id(match)].alert.pk for match in matches))
+    return replace(result, alert_of={match: pending.alert.pk for match, pending in joined.items()})
 
 
 def _open_candidates(
