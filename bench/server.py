@@ -244,7 +244,9 @@ class StreamListener(asyncio.Protocol):
         return future
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        if not isinstance(transport, asyncio.Transport):  # a TCP connection's always is
+            raise TypeError(f"a stream transport expected, not {transport!r}")
+        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         arrived = time.perf_counter()

@@ -12,7 +12,7 @@ import math
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,6 +22,10 @@ from rest_framework import throttling
 from rest_framework.exceptions import Throttled
 
 from secalerts.core.errors import ServiceUnavailable
+
+if TYPE_CHECKING:  # rest_framework.views reads the throttle classes while it loads
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 WINDOW_SECONDS = 60
 CACHE_ERRORS = (RedisError, OSError)
@@ -134,13 +138,13 @@ def _guarded(action: Callable[[], None]) -> None:
         raise CacheUnavailable("Login is temporarily unavailable; retry shortly.") from error
 
 
-class FailOpenMixin:
+class FailOpenMixin(throttling.BaseThrottle):
     """A general rate limit that lets requests through when the shared cache is down,
     so the API stays up (logged); only login throttles fail closed."""
 
-    def allow_request(self, request: Any, view: Any) -> bool:
+    def allow_request(self, request: "Request", view: "APIView") -> bool:
         try:
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return super().allow_request(request, view)
         except CACHE_ERRORS as error:
             logger.warning("rate limit skipped: cache unavailable (%s)", type(error).__name__)
             return True
