@@ -178,9 +178,11 @@ def test_make_targets_named_in_the_docs_exist(path):
 
 
 @pytest.mark.parametrize("path", markdown_docs.DOCS, ids=lambda path: path.name)
-def test_json_examples_parse_and_rule_examples_compile(path):
+def test_json_and_python_examples_parse_and_rule_examples_compile(path):
     fields = set(RuleSerializer.Meta.fields) - set(RuleSerializer.Meta.read_only_fields)
     for block in markdown_docs.blocks(path):
+        if block.language == "python":
+            compile(block.text, f"{path.name}:{block.first_line}", "exec")
         if block.language != "json":
             continue
         value = json.loads(block.text)  # every JSON example is JSON
@@ -219,3 +221,14 @@ def test_the_command_splitter_finds_commands_and_expected_statuses():
 
     assert [(c.line, c.expected_status) for c in found] == [(11, 201), (14, None), (17, 404)]
     assert found[1].text.endswith("done | jq .")
+
+
+def test_api_reference_names_the_stream_and_health_paths_that_exist():
+    from secalerts.alerts.routing import websocket_urlpatterns
+
+    text = (ROOT / "docs" / "api.md").read_text()
+    streams = {f"/{pattern.pattern}" for pattern in websocket_urlpatterns}
+
+    assert set(re.findall(r"wss?://HOST(/ws/[\w/]*)", text)) == streams
+    assert "`GET /healthz`" in text
+    assert reverse("healthz") == "/healthz"
