@@ -187,7 +187,9 @@ def test_json_and_python_examples_parse_and_rule_examples_compile(path):
             continue
         value = json.loads(block.text)  # every JSON example is JSON
         if path.name == "rules.md":
-            assert set(value) <= fields, f"rules.md line {block.first_line}: unknown fields"
+            where = f"rules.md line {block.first_line}"
+            assert set(value) <= fields, f"{where}: unknown fields"
+            assert {"name", "severity", "condition"} <= set(value), f"{where}: required fields"
             compile_definition(
                 rule_id=None,
                 condition=value["condition"],
