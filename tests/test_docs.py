@@ -1,7 +1,9 @@
 """The API documents itself (OpenAPI schema, Swagger UI, ReDoc), and the Markdown docs hold
 true: links resolve, the settings table, endpoint list and shipped rules match the code."""
 
+import ast
 import importlib
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -182,7 +184,12 @@ def test_json_and_python_examples_parse_and_rule_examples_compile(path):
     fields = set(RuleSerializer.Meta.fields) - set(RuleSerializer.Meta.read_only_fields)
     for block in markdown_docs.blocks(path):
         if block.language == "python":
-            compile(block.text, f"{path.name}:{block.first_line}", "exec")
+            tree = ast.parse(block.text, f"{path.name}:{block.first_line}")
+            for node in ast.walk(tree):  # and what it imports is installed
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    assert importlib.util.find_spec(node.module), node.module
+                elif isinstance(node, ast.Import):
+                    assert all(importlib.util.find_spec(alias.name) for alias in node.names)
         if block.language != "json":
             continue
         value = json.loads(block.text)  # every JSON example is JSON
