@@ -43,7 +43,7 @@ PRELUDE = r"""
 set -euo pipefail
 __at=0 __expect= __body=$(mktemp)
 trap 'echo "doc line $__at failed: $BASH_COMMAND" >&2' ERR
-trap '__rc=$?; if ((__rc)); then echo "stopped at doc line $__at (exit $__rc)" >&2; fi' EXIT
+trap '__rc=$?; rm -f "$__body"; if ((__rc)); then echo "stopped at doc line $__at (exit $__rc)" >&2; fi' EXIT
 curl() {
     local status
     status=$(command curl -sS -o "$__body" -w '%{http_code}' "$@") || return
