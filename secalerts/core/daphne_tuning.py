@@ -2,11 +2,11 @@
 
 Found with py-spy under 16 clients sending single events:
 - Twisted parses the Content-Type of every POST with the standard library's email
-  package, to look for form bodies: about 0.1 ms a request, 6% of the server's CPU.
+  package, to look for form bodies: a visible share of the server's CPU.
   The parse maps the same bytes to the same bytes and clients send a handful of
   distinct values, so it is memoised (bounded, so a client sending endless distinct
   values only churns the cache).
-- Twisted's HTTP factory formats a combined-log line for every request (1.5%) and
+- Twisted's HTTP factory formats a combined-log line for every request and
   hands it to Twisted's log, which Daphne sends nowhere unless run with -v 2 or
   more. Daphne's own access log (`--access-log`) and ours (`secalerts.request`) are
   unaffected.
