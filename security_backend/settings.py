@@ -124,14 +124,14 @@ if IS_POSTGRES:
 else:
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN,
     # so concurrent writers queue instead of failing mid-transaction: across worker
-    # processes on a file lock first (secalerts/core/sqlite_backend), then on the
+    # processes on a file lock first (secalerts/core/sqlite), then on the
     # busy timeout.
     # Checkpoints every 10,000 pages (40 MiB of WAL) rather than 1,000: a 1000-event
     # batch dirties about that many index pages, and each checkpoint costs two fsyncs.
     # A 32 MiB page cache per connection rather than 2: the events table's six indexes
     # outgrow 2 MiB within minutes, and then every batch re-read their pages from the
     # OS (batches of 1000 in process: 13,600-13,800 -> 14,100-14,800 events/s).
-    DATABASES["default"]["ENGINE"] = "secalerts.core.sqlite_backend"
+    DATABASES["default"]["ENGINE"] = "secalerts.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000; "

@@ -15,7 +15,7 @@ from django.utils import timezone
 from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
-from secalerts.core import wal_checkpoint
+from secalerts.core.sqlite import wal_checkpoint
 from secalerts.events.conflicts import check_duplicates
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state

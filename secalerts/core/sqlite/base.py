@@ -1,4 +1,4 @@
-"""Django's SQLite backend, whose transactions take turns on core.write_lock's file lock.
+"""Django's SQLite backend, whose transactions take turns on write_lock's file lock.
 
 Every transaction Django opens on SQLite here is BEGIN IMMEDIATE (settings), which
 takes the database's one write lock; taking the file lock first only changes how the
@@ -7,7 +7,7 @@ waiting is done: in turn, instead of on SQLite's busy handler.
 
 from django.db.backends.sqlite3 import base
 
-from secalerts.core import write_lock
+from secalerts.core.sqlite import write_lock
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
