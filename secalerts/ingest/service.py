@@ -15,7 +15,6 @@ from django.utils import timezone
 from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
-from secalerts.core.sqlite import wal_checkpoint
 from secalerts.events.conflicts import check_duplicates
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
@@ -63,7 +62,6 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             recorded = _detect(new_events, ruleset, prepared.selection, prepared.packs, now)
     # After the write lock too (pushes read the alerts and may wait on Redis).
     notify_alerts(created=recorded.created, updated=recorded.updated)
-    wal_checkpoint.after_write()
     _maybe_prune(now)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
