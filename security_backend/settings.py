@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "secalerts.alerts",
     "secalerts.intake",
     "secalerts.syslog",
+    "secalerts.jobs",
 ]
 
 MIDDLEWARE = [
@@ -280,7 +281,8 @@ EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=16 * 1024 * 102
 # (ingest.group_commit). SQLite admits one writer at a time: never there.
 EVENTS_SPARE_WRITERS = env.int("EVENTS_SPARE_WRITERS", default=1) if IS_POSTGRES else 0
 # Threshold hits are kept this long after they arrive: the longest rule window plus the
-# lateness allowed to out-of-order events. Pruned at most once per interval per process.
+# lateness allowed to out-of-order events. Pruned every interval by the scheduler
+# (`manage.py scheduler`, which `serve` starts; the job table is secalerts/jobs/table.py).
 THRESHOLD_STATE_SECONDS = env.int("THRESHOLD_STATE_SECONDS", default=2 * 24 * 3600)
 THRESHOLD_PRUNE_INTERVAL_SECONDS = env.int("THRESHOLD_PRUNE_INTERVAL_SECONDS", default=60)
 # Django's own body limit must admit the largest event batch.

@@ -1,6 +1,5 @@
 """The whole ingest path: store a batch, run the rules over it, record alerts, notify."""
 
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -8,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -62,7 +60,6 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             recorded = _detect(new_events, ruleset, prepared.selection, prepared.packs, now)
     # After the write lock too (pushes read the alerts and may wait on Redis).
     notify_alerts(created=recorded.created, updated=recorded.updated)
-    _maybe_prune(now)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
         stored_ids=stored,
@@ -143,15 +140,3 @@ def _sole_alerts(
         for ref, hits in selection.new_hits.items()
         if covered[ref] == len(hits) and len(alerts[ref]) == 1
     }
-
-
-_last_prune = 0.0
-
-
-def _maybe_prune(now: datetime) -> None:
-    """Prune threshold state at most once a minute per process, outside the batch."""
-    global _last_prune
-    if time.monotonic() - _last_prune < settings.THRESHOLD_PRUNE_INTERVAL_SECONDS:
-        return
-    _last_prune = time.monotonic()
-    window_state.prune_hits(now=now, keep_seconds=settings.THRESHOLD_STATE_SECONDS)
