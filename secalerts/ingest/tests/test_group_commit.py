@@ -13,8 +13,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from secalerts.accounts import identity
 from secalerts.alerts.models import Alert
-from secalerts.ingest import group_commit
 from secalerts.events.models import Event
+from secalerts.ingest import group_commit
 from secalerts.ingest.group_commit import GroupCommitter, Request, write_group
 from secalerts.rules.services import create_rule
 
