@@ -29,6 +29,10 @@ class Job:
     run: Callable[..., object]  # called as run(now=..., **kwargs)
     kwargs: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.every_seconds <= 0:  # the loop would run it without pause
+            raise ValueError(f"job {self.name}: every_seconds must be positive")
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

@@ -3,6 +3,8 @@
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from secalerts.jobs.scheduler import Job, run_forever
 
 START = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -101,3 +103,9 @@ def test_a_stop_while_waiting_ends_the_loop_after_the_first_runs():
     run_forever([Job("once", 60, lambda now: runs.append(now))], clock=clock)
 
     assert seconds_of(runs) == [0]
+
+
+@pytest.mark.parametrize("every_seconds", [0, -60])
+def test_a_job_without_a_positive_interval_is_refused(every_seconds):
+    with pytest.raises(ValueError, match="every_seconds must be positive"):
+        Job("busy", every_seconds=every_seconds, run=print)
