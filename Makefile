@@ -18,8 +18,8 @@ $(VENV)/.deps-dev: requirements.txt requirements-dev.txt $(VENV)/.deps-run
 	$(PIP) -r requirements-dev.txt
 	@touch $@
 
-# `serve` runs Daphne (WEB_WORKERS of them) and the syslog listener on SYSLOG_BIND beside
-# it, and stops both together.
+# `serve` runs Daphne (WEB_WORKERS of them), the syslog listener on SYSLOG_BIND and the
+# scheduler of the periodic jobs (`manage.py scheduler`) beside it, and stops them together.
 run: $(VENV)/.deps-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py create_demo_users

@@ -1,7 +1,6 @@
 """ASGI entry point: HTTP to Django (event ingestion and intake on a direct path),
 WebSockets to the stream."""
 
-import gc
 import os
 
 import django
@@ -13,12 +12,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "security_backend.settings")
 django.setup(set_prefix=False)
 
 from secalerts.alerts.routing import websocket_application  # noqa: E402
-from secalerts.core.daphne_tuning import tune_daphne  # noqa: E402
+from secalerts.core.server_tuning import tune_server  # noqa: E402
 from secalerts.core.sync_handler import SyncChainASGIHandler  # noqa: E402
 from secalerts.ingest.direct import DirectIngestApp  # noqa: E402
 from secalerts.intake.direct import READERS as INTAKE_READERS  # noqa: E402
 
-tune_daphne()
 django_http = SyncChainASGIHandler()
 
 application = ProtocolTypeRouter(
@@ -28,11 +26,5 @@ application = ProtocolTypeRouter(
     }
 )
 
-# The objects loaded at start-up (Django, DRF, Channels, our modules) live as long as
-# the process, yet every full garbage collection walked them all, holding the GIL for
-# 50-95 ms while ingestion ran and stalling the pushes to every WebSocket of the
-# process. Frozen, collections skip them; a larger young generation lets a batch's
-# short-lived objects die before they are promoted. bench/alerts.py under full
-# ingestion: delivery p99 61-94 ms -> 16-27 ms.
-gc.freeze()
-gc.set_threshold(10_000, 10, 10)
+# Last: what is loaded by now is frozen out of garbage collection.
+tune_server()

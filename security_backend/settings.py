@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "secalerts.alerts",
     "secalerts.intake",
     "secalerts.syslog",
+    "secalerts.jobs",
 ]
 
 MIDDLEWARE = [
@@ -124,14 +125,13 @@ if IS_POSTGRES:
 else:
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN,
     # so concurrent writers queue instead of failing mid-transaction: across worker
-    # processes on a file lock first (secalerts/core/sqlite_backend), then on the
+    # processes on a file lock first (secalerts/core/sqlite), then on the
     # busy timeout.
     # Checkpoints every 10,000 pages (40 MiB of WAL) rather than 1,000: a 1000-event
     # batch dirties about that many index pages, and each checkpoint costs two fsyncs.
     # A 32 MiB page cache per connection rather than 2: the events table's six indexes
-    # outgrow 2 MiB within minutes, and then every batch re-read their pages from the
-    # OS (batches of 1000 in process: 13,600-13,800 -> 14,100-14,800 events/s).
-    DATABASES["default"]["ENGINE"] = "secalerts.core.sqlite_backend"
+    # outgrow 2 MiB within minutes, and then every batch re-read their pages from the OS.
+    DATABASES["default"]["ENGINE"] = "secalerts.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000; "
@@ -280,7 +280,8 @@ EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=16 * 1024 * 102
 # (ingest.group_commit). SQLite admits one writer at a time: never there.
 EVENTS_SPARE_WRITERS = env.int("EVENTS_SPARE_WRITERS", default=1) if IS_POSTGRES else 0
 # Threshold hits are kept this long after they arrive: the longest rule window plus the
-# lateness allowed to out-of-order events. Pruned at most once per interval per process.
+# lateness allowed to out-of-order events. Pruned every interval by the scheduler
+# (`manage.py scheduler`, which `serve` starts; the job table is secalerts/jobs/table.py).
 THRESHOLD_STATE_SECONDS = env.int("THRESHOLD_STATE_SECONDS", default=2 * 24 * 3600)
 THRESHOLD_PRUNE_INTERVAL_SECONDS = env.int("THRESHOLD_PRUNE_INTERVAL_SECONDS", default=60)
 # Django's own body limit must admit the largest event batch.

@@ -51,8 +51,9 @@ def test_logparsers_import_nothing_of_ours_but_themselves():
 # The apps from the bottom up: each imports only those below it (and the pure packages),
 # so none can be understood only together with another, and an event's path reads
 # upwards: stored (events), matched against rules (rules, detection), raised as alerts
-# (alerts), the whole path wired by ingest, fed by intake and syslog.
-LAYERS = ("core", "accounts", "events", "rules", "alerts", "ingest", "intake", "syslog")
+# (alerts), the whole path wired by ingest, fed by intake and syslog; the periodic jobs
+# (jobs) keep the stored state in bounds.
+LAYERS = ("core", "accounts", "events", "rules", "alerts", "ingest", "intake", "syslog", "jobs")
 PURE = ("detection", "logparsers")
 
 

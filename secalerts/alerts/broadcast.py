@@ -2,7 +2,7 @@
 
 With every consumer in the group, the channel layer queues and dispatches each push
 once per connected client, through a bounded queue each: under load a client that
-falls behind silently loses pushes (the soak lost 90% of them with 200 listeners).
+falls behind silently loses pushes (bench/soak.py with 200 listeners lost most of them).
 Here each process receives a push once and writes it to each of its sockets, which
 costs a fraction of that and drops nothing for a connected client. Writes go to
 the server's send buffer, so a slow client never holds up the others.

@@ -79,7 +79,7 @@ class AlertEvent(models.Model):
     1000-event batch of the OpenSSH replay).
 
     No foreign key constraints in the database: PostgreSQL checked both keys of every
-    link at commit, 7 of a batch's 34 ms of database CPU. Only ingestion writes links,
+    link at commit, a fifth of a batch's database CPU. Only ingestion writes links,
     to events and alerts of its own transaction or to earlier ones, and nothing deletes
     events or alerts (the API and the admin cannot); deleting one through the ORM
     still removes its links (on_delete is Django's).

@@ -16,8 +16,8 @@ from secalerts.alerts.payloads import alert_payloads
 
 ALERTS_GROUP = "alerts"
 # Pushes sent as one channel-layer message: each message costs its encoding and, with
-# Redis, a round trip (a batch's 42 alerts, one message each: 5.0 ms of the writer's
-# time); every process's broadcaster unpacks them for its clients.
+# Redis, a round trip of the writer's time (one message per alert of a batch added up);
+# every process's broadcaster unpacks them for its clients.
 PUSHES_PER_MESSAGE = 100
 logger = logging.getLogger(__name__)
 

@@ -4,17 +4,17 @@ The ORM's per-value preparation costs more than these inserts themselves, and
 `bulk_create(ignore_conflicts=True)` cannot say which rows it skipped. Rows come in
 the database's own value forms (`connection.ops` adapters, hex UUIDs on SQLite).
 
-On PostgreSQL, COPY moves a thousand rows about three times faster than a multi-row
-INSERT with thousands of bound values (1000 events: 18 ms against 55 ms); for a
-handful of rows the INSERT is faster, so COPY is used from MIN_BULK_ROWS rows. Where
-rows may exist already, they are copied into a per-session staging table and moved
-with INSERT .. ON CONFLICT DO NOTHING RETURNING, so the database still decides which
-are new, between concurrent workers too. Rows that are almost always new (events:
+On PostgreSQL, COPY moves a thousand rows several times faster than a multi-row
+INSERT with thousands of bound values; for a handful of rows the INSERT is faster,
+so COPY is used from MIN_BULK_ROWS rows. Where rows may exist already, they are
+copied into a per-session staging table and moved with INSERT .. ON CONFLICT DO
+NOTHING RETURNING, so the database still decides which are new, between concurrent
+workers too. Rows that are almost always new (events:
 clients retry rarely) are first written straight into the table under a savepoint,
 half the work; if one exists already the unique index refuses the write, the
 savepoint undoes it, and the way above decides. On SQLite that straight write is an
-`executemany`: 17-19 ms of CPU for 1000 events, against 20 ms for one INSERT ..
-RETURNING of 12,000 bound values (the driver's executemany cannot return rows).
+`executemany`, a little cheaper than one INSERT .. RETURNING of 12,000 bound values
+(the driver's executemany cannot return rows).
 """
 
 import operator
@@ -40,8 +40,8 @@ def datetime_adapter() -> Callable[[datetime], Any]:
     ingestion writes (thousands a batch). SQLite: the same naive UTC text, a third of
     the cost. PostgreSQL: ISO text with its offset, which the server reads as the same
     instant; the driver's own datetime dumping decides per value in Python whether it
-    is naive or aware (COPY of 1000 events: 4.1 ms of client CPU, 2.3 of it in the two
-    time columns)."""
+    is naive or aware (more than half of a COPY's client CPU went to the two time
+    columns)."""
     adapt = connection.ops.adapt_datetimefield_value
     if connection.vendor == "postgresql":
         return lambda value: value.isoformat() if value.tzinfo is not None else adapt(value)
@@ -92,8 +92,8 @@ def insert_new_rows(
     # In key order: two transactions inserting some of the same keys then wait on each
     # other in one direction only. In batch order, a retry racing its original with
     # the items reordered deadlocked on the primary key (PostgreSQL aborts one).
-    # UUIDs by their integer, their own order, compared in C (1000 events: 0.3 ms, 2.0
-    # with UUID.__lt__ and a tuple per key).
+    # UUIDs by their integer, their own order, compared in C (UUID.__lt__ and a tuple per
+    # key cost several times more).
     uuids = bool(first) and isinstance(next(iter(first)), UUID)
     unique = [first[key] for key in sorted(first, key=_UUID_ORDER if uuids else None)]
     if not unique:

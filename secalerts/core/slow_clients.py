@@ -13,7 +13,7 @@ Linux grows a socket's kernel send buffer up to 4 MiB, where Twisted cannot see 
 stream sockets' buffer is set to STREAM_SEND_BUFFER_BYTES, so a client's backlog
 reaches Twisted's buffer after that much (doubled by the kernel) and is counted there.
 
-Twisted and Daphne only: applied by `daphne_tuning.tune_daphne()`; imports nothing of ours.
+Twisted and Daphne only: applied by `server_tuning.tune_daphne()`; imports nothing of ours.
 """
 
 import logging

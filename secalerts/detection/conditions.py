@@ -5,8 +5,8 @@ Each tree compiles to two forms with one meaning: `matches(event)` for one event
 events match. The batch form reads each field of each event once (`Columns`), for all
 the leaves of all the rules that test it, and narrows the candidates leaf by leaf: a
 leaf costs one test per candidate instead of three calls (leaf, field, test). With
-the group keys `engine.select` shares between rules, the benchmark's 113 rules take
-4.4 ms instead of 7.8 ms over 1000 events.
+the group keys `engine.select` shares between rules, this takes the benchmark's 113
+rules over a batch in a little over half the time of evaluating event by event.
 """
 
 import operator

@@ -67,8 +67,8 @@ class Selection:
         """The selection of events[kept] alone (renumbered in that order): the matches
         and hits `select` over them finds, as rules look at one event at a time (their
         order may differ). Ingestion selects before it knows which events are stored
-        already, and keeps this for the new ones instead of selecting again (4-6 ms for
-        1000 events, with SQLite locked)."""
+        already, and keeps this for the new ones instead of selecting again (with SQLite
+        locked the whole time)."""
         new_position = {old: new for new, old in enumerate(kept)}
         matches = [
             replace(match, event_indexes=(new_position[match.event_indexes[0]],))

@@ -12,21 +12,18 @@ The path an event takes, each step one call:
 """
 
 import functools
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
-from secalerts.core import wal_checkpoint
 from secalerts.events.conflicts import check_duplicates
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
@@ -74,8 +71,6 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             recorded = window_state.detect(selection, ruleset, now=now, record=record)
     # After the write lock too (pushes read the alerts and may wait on Redis).
     notify_alerts(created=recorded.created, updated=recorded.updated)
-    wal_checkpoint.after_write()
-    _maybe_prune(now)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
         stored_ids=frozenset(event["id"] for event in new_events),
@@ -85,15 +80,3 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
 
 
 _NOTHING = RecordResult(created=(), updated=())
-
-
-_last_prune = 0.0
-
-
-def _maybe_prune(now: datetime) -> None:
-    """Prune threshold state at most once a minute per process, outside the batch."""
-    global _last_prune
-    if time.monotonic() - _last_prune < settings.THRESHOLD_PRUNE_INTERVAL_SECONDS:
-        return
-    _last_prune = time.monotonic()
-    window_state.prune_hits(now=now, keep_seconds=settings.THRESHOLD_STATE_SECONDS)

@@ -64,7 +64,7 @@ _cached = RuleSet(version="", rules=(), index=detection.index_rules([]))
 
 
 def current_version() -> str:
-    # Raw SQL: this runs once per batch, and the ORM's query building would cost 10x more.
+    # Raw SQL: this runs once per batch, and the ORM's query building costs more than the query.
     table = connection.ops.quote_name(RuleSetVersion._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT stamp FROM {table} WHERE id = 1")  # noqa: S608 - our name

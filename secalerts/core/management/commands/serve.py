@@ -5,7 +5,8 @@ per worker on the port (see `_listeners`) and starts a Daphne worker on each
 (`daphne --fd`), so the kernel spreads connections over them. Several workers need
 REDIS_URL: the channel layer and the login throttle counters must be shared.
 Beside them it runs one syslog listener (`manage.py syslog`, on SYSLOG_BIND) unless
-`--no-syslog`; it stops with the workers.
+`--no-syslog`, and one scheduler of the periodic jobs (`manage.py scheduler`) unless
+`--no-scheduler`: one per deployment, not one per worker. Both stop with the workers.
 """
 
 import ctypes
@@ -41,9 +42,22 @@ class Command(BaseCommand):
             dest="syslog",
             help="Do not start the syslog listener (manage.py syslog) beside the workers.",
         )
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_false",
+            dest="scheduler",
+            help="Do not start the periodic jobs (manage.py scheduler): another host runs them.",
+        )
 
     def handle(
-        self, *args: Any, host: str, port: int, workers: int, syslog: bool, **options: Any
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        workers: int,
+        syslog: bool,
+        scheduler: bool,
+        **options: Any,
     ) -> None:
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
@@ -68,10 +82,11 @@ class Command(BaseCommand):
         if workers > 1:
             # A spare ingest writer overlaps one process's computing with the database's
             # (ingest.group_commit); with a worker per core the other workers do that, and
-            # spares only added contention: 2 workers, batches 25.4-25.8k -> 21.5-23.8k ev/s.
+            # spares only added contention (docs/performance.md).
             env.setdefault("EVENTS_SPARE_WRITERS", "0")
         processes = [self._start(listener, env) for listener in listeners]
-        syslog_process = self._start_syslog(env) if syslog else None
+        syslog_process = self._start_command("syslog", env) if syslog else None
+        scheduler_process = self._start_command("scheduler", env) if scheduler else None
         try:
             while not stopping:
                 for index, process in enumerate(processes):
@@ -82,9 +97,12 @@ class Command(BaseCommand):
                         processes[index] = self._start(listeners[index], env)
                 if syslog_process is not None and syslog_process.poll() is not None:
                     syslog_process = self._replace_syslog(syslog_process, env, stopping)
+                if scheduler_process is not None and scheduler_process.poll() is not None:
+                    scheduler_process = self._replace_scheduler(scheduler_process, env, stopping)
                 time.sleep(0.2)
         finally:
-            everything = [*processes, *([syslog_process] if syslog_process else [])]
+            helpers = [p for p in (syslog_process, scheduler_process) if p is not None]
+            everything = [*processes, *helpers]
             for process in everything:
                 if process.poll() is None:
                     process.terminate()
@@ -104,12 +122,14 @@ class Command(BaseCommand):
             env=env,
         )
 
-    def _start_syslog(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def _start_command(self, command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """`manage.py <command>` beside the workers."""
         return subprocess.Popen(  # noqa: S603 - our own interpreter and command
-            [sys.executable, os.path.join(settings.BASE_DIR, "manage.py"), "syslog"],
+            [sys.executable, os.path.join(settings.BASE_DIR, "manage.py"), command],
             env=env,
             # Even if this process is killed outright: an orphaned listener would keep the
-            # syslog port, and the next `serve` could not start one.
+            # syslog port, and the next `serve` could not start one; an orphaned
+            # scheduler would run beside the next `serve`'s.
             preexec_fn=_exit_with_parent,
         )
 
@@ -120,7 +140,16 @@ class Command(BaseCommand):
         if stopping or process.returncode == SYSLOG_CANNOT_BIND_EXIT_CODE:
             return None
         time.sleep(RESTART_DELAY_SECONDS)
-        return self._start_syslog(env)
+        return self._start_command("syslog", env)
+
+    def _replace_scheduler(
+        self, process: subprocess.Popen[bytes], env: dict[str, str], stopping: bool
+    ) -> subprocess.Popen[bytes] | None:
+        self.stderr.write(f"scheduler {process.pid} exited ({process.returncode})")
+        if stopping:
+            return None
+        time.sleep(RESTART_DELAY_SECONDS)
+        return self._start_command("scheduler", env)
 
 
 def _exit_with_parent() -> None:

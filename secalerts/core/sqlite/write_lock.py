@@ -6,7 +6,7 @@ tries: the waiting worker wakes on average about 10 ms after the writer is done,
 with two workers that gap came after every batch (`serve --workers 2` was no faster
 than one worker). Waiting on an flock(2) of a file beside the database instead, a
 worker tries again within a millisecond of the release. Every transaction takes it
-(core.sqlite_backend, at BEGIN), not ingestion alone: on the busy handler an analyst's
+(the backend in base.py, at BEGIN), not ingestion alone: on the busy handler an analyst's
 change waited out batch after batch, up to 2.7-5.8 s with two workers under batch
 load. Other databases: no lock.
 """

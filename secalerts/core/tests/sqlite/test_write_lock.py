@@ -13,8 +13,8 @@ from django.utils import timezone
 from secalerts.alerts.models import Alert
 from secalerts.alerts.services.triage import change_alert
 from secalerts.alerts.tests.factories import AlertFactory
-from secalerts.core import write_lock
-from secalerts.core.write_lock import lock_path
+from secalerts.core.sqlite import write_lock
+from secalerts.core.sqlite.write_lock import lock_path
 from secalerts.events.models import Event
 from secalerts.events.validation import validate_events
 from secalerts.ingest.service import ingest_events

@@ -1,9 +1,29 @@
 import functools
+import subprocess
+import sys
 
 from daphne.http_protocol import HTTPFactory
+from django.conf import settings
 from twisted.web import http
 
-from secalerts.core.daphne_tuning import CONTENT_TYPES_CACHED, tune_daphne
+from secalerts.core.server_tuning import CONTENT_TYPES_CACHED, GC_THRESHOLDS, tune_daphne
+
+
+def test_the_asgi_application_leaves_its_start_up_objects_to_no_collection():
+    """In a fresh interpreter, as Daphne loads it: this process's collector stays as is."""
+    code = (
+        "import gc, security_backend.asgi;print(gc.get_freeze_count() > 10_000, gc.get_threshold())"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.split(maxsplit=1) == ["True", f"{GC_THRESHOLDS}\n"]
 
 
 def test_memoised_content_type_parsing_gives_twisteds_answers():

@@ -1,12 +1,13 @@
 """SQLite: WAL checkpoints beside the writer instead of inside its commits.
 
 With `wal_autocheckpoint` alone, the commit that takes the WAL past the limit copies
-its pages back into the database file and syncs it before returning: 57-69 ms, once
-every ~8 batches of 1000, while every waiting request waits too. So after each
-ingest a thread of the process checkpoints (PASSIVE: it neither waits for nor blocks
-the writer or readers), at most every INTERVAL_SECONDS. The writer's autocheckpoint
-stays, finding little left to copy (16-35 ms): a checkpoint between two transactions
-is still needed, since only then can the next one restart the WAL from its start.
+its pages back into the database file and syncs it before returning, while every
+request waiting for the write lock waits too. So after each commit that wrote (the
+backend's commit hook, base.py) a thread of the process checkpoints: PASSIVE, it
+neither waits for nor blocks the writer or readers, and at most every
+INTERVAL_SECONDS. The writer's autocheckpoint stays, finding little left to copy: a
+checkpoint between two transactions is still needed, since only then can the next one
+restart the WAL from its start.
 """
 
 import logging
@@ -14,23 +15,20 @@ import sqlite3
 import threading
 import time
 
-from django.db import connection
-
 INTERVAL_SECONDS = 0.1
 logger = logging.getLogger(__name__)
 _started: dict[str, "_Checkpointer"] = {}
 _lock = threading.Lock()
 
 
-def after_write() -> None:
-    """Ask for a checkpoint of the database file just written (SQLite only)."""
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
-        return
-    path = str(connection.settings_dict["NAME"])
-    checkpointer = _started.get(path)
+def after_commit(database_path: str) -> None:
+    """Ask for a checkpoint of this database file; returns at once."""
+    checkpointer = _started.get(database_path)
     if checkpointer is None:
         with _lock:
-            checkpointer = _started.get(path) or _started.setdefault(path, _Checkpointer(path))
+            checkpointer = _started.get(database_path) or _started.setdefault(
+                database_path, _Checkpointer(database_path)
+            )
     checkpointer.wanted.set()
 
 

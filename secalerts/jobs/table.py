@@ -1,0 +1,23 @@
+"""Every periodic job, one line each: its name, how often, and the function that does it.
+
+A job's function lives with the state it keeps and is called as `run(now=..., **kwargs)`.
+It must be idempotent: a run may be missed (the scheduler was down) or happen twice
+(two schedulers, or `manage.py scheduler --once` beside one).
+"""
+
+from django.conf import settings
+
+from secalerts.jobs.scheduler import Job
+from secalerts.rules import window_state
+
+
+def scheduled_jobs() -> tuple[Job, ...]:
+    """Read when the scheduler starts: the settings of that moment."""
+    return (
+        Job(
+            "prune_thresholds",
+            every_seconds=settings.THRESHOLD_PRUNE_INTERVAL_SECONDS,
+            run=window_state.prune_hits,
+            kwargs={"keep_seconds": settings.THRESHOLD_STATE_SECONDS},
+        ),
+    )
