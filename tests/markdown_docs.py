@@ -36,7 +36,10 @@ class Command:
 
 
 def blocks(path: Path) -> list[Block]:
-    found, language, start, body = [], None, 0, []
+    found: list[Block] = []
+    language: str | None = None
+    body: list[str] = []
+    start = 0
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         fence = _FENCE.match(line)
         if language is None and fence:

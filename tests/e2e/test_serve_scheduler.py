@@ -33,6 +33,7 @@ class LogLines:
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.lines: queue.Queue[str] = queue.Queue()
+        assert process.stdout is not None  # started with stdout=PIPE
         self._output = process.stdout
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
