@@ -8,8 +8,11 @@ from secalerts.detection.schema import SEVERITIES, SEVERITY_RANK
 
 __all__ = ["SEVERITY_RANK", "Event", "Severity"]
 
-# The scale of detection.schema as Django choices: Severity.HIGH == "high".
-Severity = models.TextChoices("Severity", [(level.upper(), level) for level in SEVERITIES])
+# The scale of detection.schema as Django choices: Severity.HIGH == "high". (django-stubs
+# types only the class statement of choices, not this functional form.)
+Severity = models.TextChoices(  # type: ignore[call-overload]
+    "Severity", [(level.upper(), level) for level in SEVERITIES]
+)
 
 
 class Event(models.Model):

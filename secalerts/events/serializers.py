@@ -81,46 +81,43 @@ class EventIPAddressField(serializers.IPAddressField):
 
 def _input_field(field: EventField) -> serializers.Field:
     """The DRF field stating what events.validation accepts for a sent field."""
-    optional = {} if field.required else {"required": False, "allow_null": True}
-    help_text = {"help_text": field.help_text} if field.help_text else {}
+    common: dict[str, Any] = {} if field.required else {"required": False, "allow_null": True}
+    if field.help_text:
+        common["help_text"] = field.help_text
     match field.kind:
         case Kind.UUID:
-            return StrictUUIDField(**optional, **help_text)
+            return StrictUUIDField(**common)
         case Kind.TIME:
-            return EventTimestampField(**optional, **help_text)
+            return EventTimestampField(**common)
         case Kind.EVENT_TYPE:
             return StrictCharField(
                 max_length=field.max_length,
                 trim_whitespace=False,  # stored as sent, so a newline must be refused, not trimmed
                 validators=[FullMatchValidator(EVENT_TYPE_PATTERN)],
-                **optional,
-                **help_text,
+                **common,
             )
         case Kind.SEVERITY:
-            return serializers.ChoiceField(choices=SEVERITIES, **optional, **help_text)
+            return serializers.ChoiceField(choices=SEVERITIES, **common)
         case Kind.TEXT:
             return StrictCharField(
                 max_length=field.max_length,
                 allow_blank=not field.required,
                 trim_whitespace=False,  # stored as sent
-                **optional,
-                **help_text,
+                **common,
             )
         case Kind.IP:
-            return EventIPAddressField(**optional, **help_text)
+            return EventIPAddressField(**common)
         case Kind.INTEGER:
             return StrictIntegerField(
-                min_value=field.min_value, max_value=field.max_value, **optional, **help_text
+                min_value=field.min_value, max_value=field.max_value, **common
             )
         case Kind.JSON:
             _, _, max_bytes, max_depth = json_limits(field)
-            return JSONObjectField(
-                max_bytes=max_bytes,
-                max_depth=max_depth,
-                **optional,
-                help_text=f"{field.help_text} A JSON object of at most {max_bytes} bytes"
-                f" and {max_depth} levels deep.",
+            common["help_text"] = (
+                f"{field.help_text} A JSON object of at most {max_bytes} bytes"
+                f" and {max_depth} levels deep."
             )
+            return JSONObjectField(max_bytes=max_bytes, max_depth=max_depth, **common)
     raise ValueError(f"{field.name}: a client cannot send a {field.kind} field")
 
 

@@ -93,7 +93,8 @@ def json_limits(field: EventField) -> tuple[str, str, int, int]:
 _JSON = tuple(json_limits(f) for f in EVENT_SCHEMA if f.sent and f.kind is Kind.JSON)
 _as_dict = msgspec.structs.asdict
 
-_decode_typed = msgspec.json.Decoder(EventIn | list[EventIn]).decode
+# EventIn is made at import (defstruct), which type checkers cannot follow.
+_decode_typed = msgspec.json.Decoder(EventIn | list[EventIn]).decode  # type: ignore[valid-type]
 _decode_one = msgspec.json.Decoder(EventIn).decode
 _encode = msgspec.json.Encoder().encode
 
