@@ -33,6 +33,7 @@ from secalerts.events.validation import InvalidEvents, validate_dict, validate_e
 from secalerts.ingest.service import ingest_events
 from secalerts.logparsers import events as parser_events
 from secalerts.rules.models import SEVERITY_CHOICES
+from secalerts.syslog import batcher
 
 NAMES = [field.name for field in EVENT_SCHEMA]
 SENT = [field for field in EVENT_SCHEMA if field.sent]
@@ -260,3 +261,13 @@ def test_the_parsers_keep_the_times_that_validation_accepts(moment):
 
     assert (parser_events.in_range(moment) is not None) == accepted
     assert (parser_events.EARLIEST, parser_events.LATEST) == (EARLIEST_TIMESTAMP, LATEST_TIMESTAMP)
+
+
+def test_the_parsers_cut_text_to_the_schemas_lengths():
+    # logparsers import nothing of ours, so they keep copies of these limits.
+    length = {field.name: field.max_length for field in EVENT_SCHEMA}
+
+    assert length["source"] == parser_events.MAX_SOURCE
+    assert length["username"] == parser_events.MAX_USERNAME
+    assert length["message"] == parser_events.MAX_MESSAGE
+    assert length["message"] == batcher.MAX_MESSAGE
