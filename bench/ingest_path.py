@@ -10,6 +10,7 @@ modules into another; prints the modules, the distinct hops and the hops made in
     .venv/bin/python bench/ingest_path.py [--edges]
 """
 
+import argparse
 import asyncio
 import json
 import os
@@ -90,6 +91,11 @@ async def _post(app: Any, token: str) -> int:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--edges", action="store_true", help="list every hop and its count")
+    args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="ingest-path-")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="security_backend.settings",
@@ -127,7 +133,7 @@ def main() -> None:
     print(f"hops made: {sum(tracer.hops.values())}")
     for name in sorted(tracer.modules):
         print(f"  {name}")
-    if "--edges" in sys.argv:
+    if args.edges:
         for (caller, callee), count in sorted(tracer.hops.items()):
             print(f"  {caller} -> {callee} x{count}")
 

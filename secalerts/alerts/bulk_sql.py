@@ -3,11 +3,11 @@ and per-row work (a CASE per row in bulk_update) costs more than the database do
 
 import json
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from secalerts.alerts.models import OPEN_STATUSES, Alert, AlertEvent
 from secalerts.core import bulk_insert
@@ -15,50 +15,55 @@ from secalerts.core import bulk_insert
 # Every column of a new alert but its id. The ORM's bulk_create prepared each value
 # through its field, and on PostgreSQL the driver then quoted each of the statement's
 # hundreds of parameters into it: 2.4 ms for a batch's ~40 new alerts.
-_NEW_ALERT_COLUMNS = (
-    "title",
-    "description",
-    "severity",
-    "severity_rank",
-    "status",
-    "rule_id",
-    "group",
+_FIELDS = {field.name: field for field in Alert._meta.concrete_fields}
+_NEW_ALERT_FIELDS = tuple(field for field in _FIELDS.values() if not field.primary_key)
+_NEW_ALERT_COLUMNS = tuple(f.column for f in _NEW_ALERT_FIELDS if f.column)  # all: concrete
+# What a batch changes on an open alert its matches join.
+_COUNTERS = ("event_count", "first_seen", "last_seen", "severity", "severity_rank", "updated_at")
+# What dedup reads of such an alert.
+_DEDUP_COLUMNS = (
+    "id",
     "group_key",
-    "source_ip",
     "event_count",
     "first_seen",
     "last_seen",
-    "assigned_to_id",
-    "created_at",
-    "updated_at",
+    "severity",
+    "severity_rank",
 )
+_DEDUP_TIMES = tuple(
+    name for name in _DEDUP_COLUMNS if isinstance(_FIELDS[name], models.DateTimeField)
+)
+
+Writer = Callable[[Any], Any]
+
+
+def _writers(names: Sequence[str], adapt_datetime: Writer) -> tuple[tuple[str, Writer | None], ...]:
+    """How each of these Alert attributes is written in plain SQL (None: as it is)."""
+    writers: list[tuple[str, Writer | None]] = []
+    for name in names:
+        field = _FIELDS[name]
+        if isinstance(field, models.DateTimeField):
+            writers.append((field.attname, adapt_datetime))
+        elif isinstance(field, models.JSONField):
+            writers.append((field.attname, json.dumps))
+        else:
+            writers.append((field.attname, None))
+    return tuple(writers)
+
+
+def _row(alert: Alert, writers: tuple[tuple[str, Writer | None], ...]) -> tuple[Any, ...]:
+    return tuple(
+        getattr(alert, name) if write is None else write(getattr(alert, name))
+        for name, write in writers
+    )
 
 
 def insert_alerts(alerts: Sequence[Alert]) -> None:
     """Insert new alerts and set their ids."""
     if not alerts:
         return
-    adapt = bulk_insert.datetime_adapter()
-    rows = [
-        (
-            alert.title,
-            alert.description,
-            alert.severity,
-            alert.severity_rank,
-            alert.status,
-            alert.rule_id,
-            json.dumps(alert.group),
-            alert.group_key,
-            alert.source_ip,
-            alert.event_count,
-            adapt(alert.first_seen),
-            adapt(alert.last_seen),
-            alert.assigned_to_id,
-            adapt(alert.created_at),
-            adapt(alert.updated_at),
-        )
-        for alert in alerts
-    ]
+    writers = _writers([f.name for f in _NEW_ALERT_FIELDS], bulk_insert.datetime_adapter())
+    rows = [_row(alert, writers) for alert in alerts]
     table = Alert._meta.db_table
     if connection.vendor == "postgresql":
         # Ids drawn first, then the rows copied: no reliance on the order of RETURNING
@@ -87,24 +92,13 @@ def insert_alerts(alerts: Sequence[Alert]) -> None:
 def update_alert_counters(alerts: Sequence[Alert]) -> None:
     if not alerts:
         return
-    adapt = connection.ops.adapt_datetimefield_value
-    table = connection.ops.quote_name(Alert._meta.db_table)
+    writers = _writers((*_COUNTERS, "id"), connection.ops.adapt_datetimefield_value)
+    q = connection.ops.quote_name
+    assignments = ", ".join(f"{q(name)} = %s" for name in _COUNTERS)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET event_count = %s, first_seen = %s, last_seen = %s, "  # noqa: S608
-            "severity = %s, severity_rank = %s, updated_at = %s WHERE id = %s",
-            [
-                (
-                    alert.event_count,
-                    adapt(alert.first_seen),
-                    adapt(alert.last_seen),
-                    alert.severity,
-                    alert.severity_rank,
-                    adapt(alert.updated_at),
-                    alert.pk,
-                )
-                for alert in alerts
-            ],
+            f"UPDATE {q(Alert._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608
+            [_row(alert, writers) for alert in alerts],
         )
 
 
@@ -141,18 +135,13 @@ def open_alerts_near(keys: Sequence[str], earliest: datetime, latest: datetime) 
     with connection.cursor() as cursor:
         cursor.execute(*open_alerts_query(keys, earliest, latest))
         rows = cursor.fetchall()
-    return [
-        Alert(
-            id=row[0],
-            group_key=row[1],
-            first_seen=aware_datetime(row[2]),
-            last_seen=aware_datetime(row[3]),
-            severity=row[4],
-            severity_rank=row[5],
-            event_count=row[6],
-        )
-        for row in rows
-    ]
+    alerts = []
+    for row in rows:
+        values = dict(zip(_DEDUP_COLUMNS, row, strict=True))
+        for name in _DEDUP_TIMES:
+            values[name] = aware_datetime(values[name])
+        alerts.append(Alert(**values))
+    return alerts
 
 
 def open_alerts_query(
@@ -166,7 +155,7 @@ def open_alerts_query(
     """
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(Alert._meta.db_table)
-    columns = "id, group_key, first_seen, last_seen, severity, severity_rank, event_count"
+    columns = ", ".join(connection.ops.quote_name(name) for name in _DEDUP_COLUMNS)
     near = "status IN (%s, %s) AND last_seen >= %s AND first_seen <= %s"
     params = [*OPEN_STATUSES, adapt(earliest), adapt(latest)]
     keys_json = json.dumps(list(keys))  # one parameter, however many keys a batch has

@@ -17,7 +17,7 @@ from django.conf import settings
 from secalerts.accounts.identity import Identity
 from secalerts.accounts.websocket_auth import stream_identity
 from secalerts.alerts.broadcast import broadcaster
-from secalerts.events.models import SEVERITY_RANK
+from secalerts.detection.schema import SEVERITY_RANK, iso_time
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -165,6 +165,4 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+    return None if epoch is None else iso_time(datetime.fromtimestamp(epoch, UTC))

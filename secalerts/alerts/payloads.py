@@ -1,64 +1,61 @@
 """The alert list shape as a plain dict: one definition for API lists, details and pushes."""
 
 import json
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models
 
 from secalerts.alerts import bulk_sql
 from secalerts.alerts.models import Alert
+from secalerts.detection.schema import iso_time
 from secalerts.rules.models import Rule
 
-
-def _iso(value: datetime) -> str:
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-# The alert's own columns in the shape; rule, assignee and group are added by `_shape`.
-_COLUMNS = (
+# The alert shape, in order (AlertSerializer documents it; test_schema_contract).
+ALERT_FIELDS = (
     "id",
     "title",
     "description",
     "severity",
     "status",
+    "rule",
+    "group",
     "source_ip",
     "event_count",
     "first_seen",
     "last_seen",
+    "assigned_to",
     "created_at",
     "updated_at",
+)
+# Shown by name, from a join: the rule as {id, name}, the assignee as a username.
+_REFERENCES = ("rule", "assigned_to")
+# The alert's own columns in the shape.
+_COLUMNS = tuple(name for name in ALERT_FIELDS if name not in _REFERENCES)
+_TIMES = tuple(
+    name for name in _COLUMNS if isinstance(Alert._meta.get_field(name), models.DateTimeField)
+)
+_JSON = tuple(
+    name for name in _COLUMNS if isinstance(Alert._meta.get_field(name), models.JSONField)
 )
 
 
 def _shape(
-    values: dict[str, Any], rule: tuple[int, str] | None, assigned_to: str | None, group: Any
+    values: dict[str, Any], rule: tuple[int, str] | None, assigned_to: str | None
 ) -> dict[str, Any]:
-    return {
-        "id": values["id"],
-        "title": values["title"],
-        "description": values["description"],
-        "severity": values["severity"],
-        "status": values["status"],
-        "rule": {"id": rule[0], "name": rule[1]} if rule is not None else None,
-        "group": group,
-        "source_ip": values["source_ip"],
-        "event_count": values["event_count"],
-        "first_seen": _iso(values["first_seen"]),
-        "last_seen": _iso(values["last_seen"]),
-        "assigned_to": assigned_to,
-        "created_at": _iso(values["created_at"]),
-        "updated_at": _iso(values["updated_at"]),
-    }
+    """The payload of an alert's own column values (aware datetimes, decoded JSON)."""
+    for name in _TIMES:
+        values[name] = iso_time(values[name])
+    values["rule"] = {"id": rule[0], "name": rule[1]} if rule is not None else None
+    values["assigned_to"] = assigned_to
+    return {name: values[name] for name in ALERT_FIELDS}
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
     """Needs `rule` and `assigned_to` loaded (Alert.objects.for_listing())."""
     rule = (alert.rule.pk, alert.rule.name) if alert.rule is not None else None
     assignee = alert.assigned_to.get_username() if alert.assigned_to else None
-    return _shape({name: getattr(alert, name) for name in _COLUMNS}, rule, assignee, alert.group)
+    return _shape({name: getattr(alert, name) for name in _COLUMNS}, rule, assignee)
 
 
 def alert_payloads(ids: list[int]) -> list[dict[str, Any]]:
@@ -75,7 +72,7 @@ def alert_payloads(ids: list[int]) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(f'a.{q(name)}' for name in _COLUMNS)}, "  # noqa: S608 - names are ours
-            f"a.rule_id, r.name, u.{q(username)}, a.{q('group')} "
+            f"a.rule_id, r.name, u.{q(username)} "
             f"FROM {q(Alert._meta.db_table)} a "
             f"LEFT JOIN {q(Rule._meta.db_table)} r ON r.id = a.rule_id "
             f"LEFT JOIN {q(user.db_table)} u ON u.{q(user.pk.column)} = a.assigned_to_id "
@@ -87,9 +84,11 @@ def alert_payloads(ids: list[int]) -> list[dict[str, Any]]:
     payloads = []
     for row in rows:
         values = dict(zip(_COLUMNS, row[:width], strict=True))
-        for name in ("first_seen", "last_seen", "created_at", "updated_at"):
+        for name in _TIMES:
             values[name] = bulk_sql.aware_datetime(values[name])
-        rule_id, rule_name, assignee, group = row[width:]
+        for name in _JSON:
+            values[name] = json.loads(values[name])
+        rule_id, rule_name, assignee = row[width:]
         rule = (rule_id, rule_name) if rule_id is not None else None
-        payloads.append(_shape(values, rule, assignee, json.loads(group)))
+        payloads.append(_shape(values, rule, assignee))
     return payloads

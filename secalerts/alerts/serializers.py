@@ -17,7 +17,8 @@ class RuleRefSerializer(serializers.Serializer):
 
 
 class AlertSerializer(serializers.Serializer):
-    """The list shape; `alert_payload` builds it (pushes share its shape: payloads.py)."""
+    """The list shape, `payloads.ALERT_FIELDS`: `alert_payload` builds it (pushes share it);
+    these fields document it (test_schema_contract keeps the two equal)."""
 
     id = serializers.IntegerField()
     title = serializers.CharField()

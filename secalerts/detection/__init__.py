@@ -13,7 +13,6 @@ Invalid rules raise RuleSyntaxError(path, message) naming the bad node.
 """
 
 from secalerts.detection.engine import (
-    SEVERITIES,
     CompiledRule,
     Match,
     RuleIndex,
@@ -30,6 +29,7 @@ from secalerts.detection.engine import (
 )
 from secalerts.detection.errors import RuleSyntaxError
 from secalerts.detection.fields import EVENT_FIELDS
+from secalerts.detection.schema import SEVERITIES
 from secalerts.detection.thresholds import Hit, Threshold, find_clusters, parse_threshold
 
 __all__ = [

@@ -16,10 +16,9 @@ from typing import Any
 from secalerts.detection.conditions import Columns, Predicate, Selector, compile_condition
 from secalerts.detection.errors import RuleSyntaxError
 from secalerts.detection.fields import MISSING, Getter, compile_field
+from secalerts.detection.schema import DEFAULT_SEVERITY, SEVERITY_RANK
 from secalerts.detection.thresholds import Hit, Threshold, find_clusters
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-_SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 MAX_GROUP_BY = 10
 
 GroupKey = tuple[Any, ...]
@@ -299,4 +298,4 @@ def evaluate(
 
 
 def max_severity(values: Iterable[str]) -> str:
-    return max(values, key=lambda name: _SEVERITY_RANK.get(name, -1), default="info")
+    return max(values, key=lambda name: SEVERITY_RANK.get(name, -1), default=DEFAULT_SEVERITY)

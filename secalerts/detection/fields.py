@@ -4,22 +4,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from secalerts.detection.errors import RuleSyntaxError
+from secalerts.detection.schema import SENT_FIELDS
 
-EVENT_FIELDS = frozenset(
-    {
-        "id",
-        "timestamp",
-        "event_type",
-        "severity",
-        "source",
-        "source_ip",
-        "destination_ip",
-        "destination_port",
-        "username",
-        "message",
-        "data",
-    }
-)
+EVENT_FIELDS = frozenset(SENT_FIELDS)  # what a rule may name
 
 MISSING: Any = object()  # a field that is absent, distinct from a JSON null
 

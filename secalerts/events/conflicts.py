@@ -11,17 +11,16 @@ from typing import Any
 import msgspec
 
 from secalerts.core.errors import IdConflict
+from secalerts.detection.schema import EVENT_SCHEMA, Kind
 from secalerts.events.models import Event
-from secalerts.events.storage import COLUMNS
 
 STORED_MESSAGE = "id_conflict: an event with this id and different content is already stored."
 BATCH_MESSAGE = "id_conflict: an earlier item with this id has different content."
 
-# What a client sends, besides the id and the timestamp (compared when it was sent):
-# the stored columns less those the server fills in.
-_FIELDS = tuple(
-    name for name in COLUMNS if name not in {"id", "timestamp", "received_at", "received_by"}
-)
+# What a client sends, besides the id and the timestamp (compared when it was sent).
+_FIELDS = tuple(f.name for f in EVENT_SCHEMA if f.sent and f.name not in {"id", "timestamp"})
+_JSON = frozenset(f.name for f in EVENT_SCHEMA if f.kind is Kind.JSON)
+_IPS = frozenset(f.name for f in EVENT_SCHEMA if f.kind is Kind.IP)
 # JSON values, not text: key order and spacing are not content.
 _encode_sorted = msgspec.json.Encoder(order="sorted").encode
 
@@ -58,9 +57,9 @@ def _content(event: dict[str, Any]) -> tuple[Any, tuple[Any, ...]]:
 def _normalized(values: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(
         _encode_sorted(values[name])
-        if name == "data"
+        if name in _JSON
         else _canonical_ip(values[name])
-        if name.endswith("_ip")
+        if name in _IPS
         else values[name]
         for name in _FIELDS
     )

@@ -4,19 +4,20 @@ import uuid
 
 from django.db import models
 
+from secalerts.detection.schema import SEVERITIES, SEVERITY_RANK
 
-class Severity(models.TextChoices):
-    INFO = "info"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
+__all__ = ["SEVERITY_RANK", "Event", "Severity"]
 
-
-SEVERITY_RANK = {level.value: rank for rank, level in enumerate(Severity)}
+# The scale of detection.schema as Django choices: Severity.HIGH == "high". (django-stubs
+# types only the class statement of choices, not this functional form.)
+Severity = models.TextChoices(  # type: ignore[call-overload]
+    "Severity", [(level.upper(), level) for level in SEVERITIES]
+)
 
 
 class Event(models.Model):
+    """The fields of detection.schema.EVENT_SCHEMA, in its order (test_schema_contract)."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     timestamp = models.DateTimeField(help_text="When it happened (event time).")
     received_at = models.DateTimeField(help_text="When the backend stored it.")

@@ -1,19 +1,29 @@
 """Event shapes: the input contract (documented in OpenAPI) and the stored event."""
 
+import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from secalerts.events.models import Event, Severity
-from secalerts.events.validation import (
+from secalerts.core.strict_fields import StrictCharField, StrictIntegerField
+from secalerts.detection.schema import (
     EARLIEST_TIMESTAMP,
+    EVENT_SCHEMA,
     EVENT_TYPE_PATTERN,
     LATEST_TIMESTAMP,
-    MAX_DATA_BYTES,
-    TIMESTAMP_RANGE_ERROR,
+    SEVERITIES,
+    EventField,
+    Kind,
+    iso_time,
 )
+from secalerts.events.models import Event
+from secalerts.events.validation import TIMESTAMP_RANGE_ERROR, json_limits, json_object_error
+
+_encode = msgspec.json.Encoder().encode
 
 
 class FullMatchValidator(RegexValidator):
@@ -37,6 +47,30 @@ class EventTimestampField(serializers.DateTimeField):
         return parsed
 
 
+class StrictUUIDField(serializers.UUIDField):
+    """Text only: DRF would read an integer as a UUID."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class JSONObjectField(serializers.DictField):
+    def __init__(self, *, max_bytes: int, max_depth: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_bytes, self.max_depth = max_bytes, max_depth
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)
+        error = json_object_error(
+            value, _encode(value), max_bytes=self.max_bytes, max_depth=self.max_depth
+        )
+        if error is not None:
+            raise serializers.ValidationError(error)
+        return value
+
+
 class EventIPAddressField(serializers.IPAddressField):
     def to_internal_value(self, data: Any) -> str:
         # A scope id (see validation._canonical_ip); Django's check would drop it.
@@ -45,68 +79,72 @@ class EventIPAddressField(serializers.IPAddressField):
         return super().to_internal_value(data)
 
 
+def _input_field(field: EventField) -> serializers.Field:
+    """The DRF field stating what events.validation accepts for a sent field."""
+    common: dict[str, Any] = {} if field.required else {"required": False, "allow_null": True}
+    if field.help_text:
+        common["help_text"] = field.help_text
+    match field.kind:
+        case Kind.UUID:
+            return StrictUUIDField(**common)
+        case Kind.TIME:
+            return EventTimestampField(**common)
+        case Kind.EVENT_TYPE:
+            return StrictCharField(
+                max_length=field.max_length,
+                trim_whitespace=False,  # stored as sent, so a newline must be refused, not trimmed
+                validators=[FullMatchValidator(EVENT_TYPE_PATTERN)],
+                **common,
+            )
+        case Kind.SEVERITY:
+            return serializers.ChoiceField(choices=SEVERITIES, **common)
+        case Kind.TEXT:
+            return StrictCharField(
+                max_length=field.max_length,
+                allow_blank=not field.required,
+                trim_whitespace=False,  # stored as sent
+                **common,
+            )
+        case Kind.IP:
+            return EventIPAddressField(**common)
+        case Kind.INTEGER:
+            return StrictIntegerField(
+                min_value=field.min_value, max_value=field.max_value, **common
+            )
+        case Kind.JSON:
+            _, _, max_bytes, max_depth = json_limits(field)
+            common["help_text"] = (
+                f"{field.help_text} A JSON object of at most {max_bytes} bytes"
+                f" and {max_depth} levels deep."
+            )
+            return JSONObjectField(max_bytes=max_bytes, max_depth=max_depth, **common)
+    raise ValueError(f"{field.name}: a client cannot send a {field.kind} field")
+
+
+_INPUT_FIELDS = {field.name: _input_field(field) for field in EVENT_SCHEMA if field.sent}
+
+
 # Runtime validation is events.validation (msgspec, for speed); this serializer states the
 # same contract for the OpenAPI schema, and test_validation_contract keeps the two equal.
+# Both derive from detection.schema.
 class EventInputSerializer(serializers.Serializer):
     """One security event as a sensor sends it."""
 
-    id = serializers.UUIDField(
-        required=False, allow_null=True, help_text="Client-chosen id: retries are idempotent."
-    )
-    timestamp = EventTimestampField(
-        required=False,
-        allow_null=True,
-        help_text=(
-            "ISO 8601; no zone means UTC; default: now. "
-            "From 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z."
-        ),
-    )
-    event_type = serializers.CharField(
-        max_length=100,
-        trim_whitespace=False,  # stored as sent, so a newline must be refused, not trimmed
-        validators=[FullMatchValidator(EVENT_TYPE_PATTERN)],
-        help_text="Lowercase words of a-z 0-9 _ - joined by dots, e.g. auth.failure.",
-    )
-    severity = serializers.ChoiceField(
-        choices=Severity.choices, required=False, allow_null=True, help_text="Default info."
-    )
-    source = serializers.CharField(max_length=255, help_text="The sensor or host that reported it.")
-    source_ip = EventIPAddressField(required=False, allow_null=True)
-    destination_ip = EventIPAddressField(required=False, allow_null=True)
-    destination_port = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=65535
-    )
-    username = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, max_length=255
-    )
-    message = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, max_length=10_000
-    )
-    data = serializers.DictField(
-        required=False,
-        allow_null=True,
-        help_text=f"Free-form JSON object, at most {MAX_DATA_BYTES} bytes and 32 levels deep.",
-    )
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return copy.deepcopy(_INPUT_FIELDS)  # as DRF copies declared fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and (unknown := data.keys() - self.fields.keys()):
+            raise serializers.ValidationError(
+                {key: ["Unknown field: free-form values belong in `data`."] for key in unknown}
+            )
+        return super().to_internal_value(data)
 
 
 class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
-        fields = (
-            "id",
-            "timestamp",
-            "received_at",
-            "event_type",
-            "severity",
-            "source",
-            "source_ip",
-            "destination_ip",
-            "destination_port",
-            "username",
-            "message",
-            "data",
-            "received_by",
-        )
+        fields = tuple(field.name for field in EVENT_SCHEMA)
 
 
 class EventCreatedSerializer(EventSerializer):
@@ -126,26 +164,21 @@ class BatchResultSerializer(serializers.Serializer):
     )
 
 
-def event_payload(event: dict[str, Any], received_at: Any) -> dict[str, Any]:
-    """The stored-event shape of a validated event dict, without a database round trip."""
-    return {
-        "id": str(event["id"]),
-        "timestamp": _iso(event["timestamp"]),
-        "received_at": _iso(received_at),
-        "event_type": event["event_type"],
-        "severity": event["severity"],
-        "source": event["source"],
-        "source_ip": event["source_ip"],
-        "destination_ip": event["destination_ip"],
-        "destination_port": event["destination_port"],
-        "username": event["username"],
-        "message": event["message"],
-        "data": event["data"],
-        "received_by": event.get("received_by"),
-    }
+def _payload_value(field: EventField) -> Callable[[Any], Any]:
+    """How EventSerializer writes a field's value: ISO times, UUIDs as text."""
+    match field.kind:
+        case Kind.UUID:
+            return lambda value: None if value is None else str(value)
+        case Kind.TIME:
+            return lambda value: None if value is None else iso_time(value)
+    return lambda value: value
 
 
-def _iso(value: Any) -> str:
-    # DRF's DateTimeField output: ISO 8601 with "Z" for UTC.
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+_PAYLOAD = tuple((field.name, _payload_value(field)) for field in EVENT_SCHEMA)
+
+
+def event_payload(event: dict[str, Any], received_at: datetime) -> dict[str, Any]:
+    """The stored-event shape (EventSerializer's) of a validated event dict, without a
+    database round trip."""
+    stored = event | {"received_at": received_at, "received_by": event.get("received_by")}
+    return {name: write(stored[name]) for name, write in _PAYLOAD}

@@ -2,54 +2,43 @@
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from secalerts.core import bulk_insert
+from secalerts.detection.schema import EVENT_SCHEMA, Kind
 from secalerts.events.models import Event
 
-COLUMNS = (
-    "id",
-    "timestamp",
-    "received_at",
-    "event_type",
-    "severity",
-    "source",
-    "source_ip",
-    "destination_ip",
-    "destination_port",
-    "username",
-    "message",
-    "data",
-    "received_by",
-)
+COLUMNS = tuple(field.name for field in EVENT_SCHEMA)
 _ID = COLUMNS.index("id")
 
 
 def event_rows(events: Sequence[dict[str, Any]], *, received_at: datetime) -> list[tuple]:
-    """The events as rows of COLUMNS, in the database's value forms."""
-    adapt = bulk_insert.datetime_adapter()
-    db_uuid = bulk_insert.uuid_adapter()
-    received = adapt(received_at)
-    return [
-        (
-            db_uuid(event["id"]),
-            adapt(event["timestamp"]),
-            received,
-            event["event_type"],
-            event["severity"],
-            event["source"],
-            event["source_ip"],
-            event["destination_ip"],
-            event["destination_port"],
-            event["username"],
-            event["message"],
-            event["data_json"].decode(),
-            _received_by(event.get("received_by")),
-        )
-        for event in events
-    ]
+    """Validated events (events.validation) as rows of COLUMNS, in the database's value
+    forms. Built a column at a time: as fast as a tuple spelled out per row."""
+    adapt = _optional(bulk_insert.datetime_adapter())
+    db_uuid = _optional(bulk_insert.uuid_adapter())
+    columns: list[list[Any]] = []
+    for field in EVENT_SCHEMA:
+        name = field.name
+        if name == "received_at":  # the batch's, stamped here
+            columns.append([adapt(received_at)] * len(events))
+        elif field.kind is Kind.SENDER:
+            columns.append([_received_by(event.get(name)) for event in events])
+        elif field.kind is Kind.JSON:  # encoded by validation, which measured it
+            columns.append([event[f"{name}_json"].decode() for event in events])
+        elif field.kind is Kind.TIME:
+            columns.append([adapt(event[name]) for event in events])
+        elif field.kind is Kind.UUID:
+            columns.append([db_uuid(event[name]) for event in events])
+        else:
+            columns.append([event[name] for event in events])
+    return list(zip(*columns, strict=True))
+
+
+def _optional(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else adapt(value)
 
 
 @functools.lru_cache(maxsize=1024)

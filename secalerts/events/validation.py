@@ -2,8 +2,8 @@
 
 A DRF serializer validates about 15,700 events per core-second; msgspec decodes and
 checks the same shape about 50 times faster, which the ingest targets need. The
-contract is the same as `EventInputSerializer` (used for the OpenAPI schema), and a
-test keeps the two in agreement.
+contract is the same as `EventInputSerializer` (used for the OpenAPI schema): both are
+made from the field table in detection.schema, and tests keep the two in agreement.
 """
 
 import functools
@@ -18,39 +18,83 @@ import msgspec
 
 from secalerts.core.errors import InvalidInput
 from secalerts.core.parsers import JSON_DECODE_ERRORS
+from secalerts.detection.schema import (
+    DEFAULT_SEVERITY,
+    EARLIEST_TIMESTAMP,
+    EVENT_SCHEMA,
+    EVENT_TYPE_PATTERN,
+    LATEST_TIMESTAMP,
+    SEVERITIES,
+    EventField,
+    Kind,
+    iso_time,
+)
 from secalerts.events import parsing
 
-EVENT_TYPE_PATTERN = r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$"
-MAX_DATA_BYTES = 64 * 1024
-MAX_DATA_DEPTH = 32
 MAX_IP_LENGTH = 64  # an IPv6 address with a scope id, generously
-# Event time must leave room for every window and dedup computation (years 1 and 9999
-# overflowed them); both bounds inclusive.
-EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_TIMESTAMP = datetime(2100, 1, 1, tzinfo=UTC)
-TIMESTAMP_RANGE_ERROR = "Must lie between 1970-01-01T00:00:00Z and 2100-01-01T00:00:00Z."
-
-Severity = Literal["info", "low", "medium", "high", "critical"]
+TIMESTAMP_RANGE_ERROR = (
+    f"Must lie between {iso_time(EARLIEST_TIMESTAMP)} and {iso_time(LATEST_TIMESTAMP)}."
+)
+# Required, unless the sender's API key names a default (checked in _normalize).
+DEFAULTED_BY_SENDER = "source"
 
 
-class EventIn(msgspec.Struct, forbid_unknown_fields=True):
-    # Its pattern is checked in _normalize: msgspec runs the regex for every event (a
-    # third of decoding a batch), while a batch holds a handful of distinct types.
-    event_type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    # Required, unless the sender's API key names a default (checked in _normalize).
-    source: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
-    id: uuid.UUID | None = None
-    timestamp: datetime | None = None
-    severity: Severity | None = None
-    source_ip: str | None = None
-    destination_ip: str | None = None
-    destination_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] | None = None
-    username: Annotated[str, msgspec.Meta(max_length=255)] | None = None
-    message: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
-    data: dict[str, Any] | None = None
+def _struct_type(field: EventField) -> Any:
+    """The msgspec type of a sent field: what decoding alone can check."""
+    match field.kind:
+        case Kind.UUID:
+            return uuid.UUID
+        case Kind.TIME:
+            return datetime
+        case Kind.EVENT_TYPE | Kind.TEXT:
+            # The event type's pattern is checked in _normalize: msgspec runs the regex for
+            # every event (a third of decoding a batch), while a batch holds a handful of
+            # distinct types.
+            return Annotated[
+                str,
+                msgspec.Meta(min_length=1 if field.required else 0, max_length=field.max_length),
+            ]
+        case Kind.SEVERITY:
+            return Literal[SEVERITIES]
+        case Kind.IP:
+            return str  # checked and made canonical in _normalize
+        case Kind.INTEGER:
+            return Annotated[int, msgspec.Meta(ge=field.min_value, le=field.max_value)]
+        case Kind.JSON:
+            return dict[str, Any]  # size and depth checked in _normalize
+    raise ValueError(f"{field.name}: a client cannot send a {field.kind} field")
 
 
-_decode_typed = msgspec.json.Decoder(EventIn | list[EventIn]).decode
+def _struct_field(field: EventField) -> tuple[str, Any] | tuple[str, Any, None]:
+    if field.required and field.name != DEFAULTED_BY_SENDER:
+        return field.name, _struct_type(field)
+    return field.name, _struct_type(field) | None, None
+
+
+# The fields a client sends, in the schema's order; anything else is refused.
+EventIn = msgspec.defstruct(
+    "EventIn",
+    [_struct_field(field) for field in EVENT_SCHEMA if field.sent],
+    kw_only=True,
+    forbid_unknown_fields=True,
+)
+_TEXT = tuple(f.name for f in EVENT_SCHEMA if f.sent and f.kind is Kind.TEXT)
+_IPS = tuple(f.name for f in EVENT_SCHEMA if f.sent and f.kind is Kind.IP)
+_TIMES = tuple(f.name for f in EVENT_SCHEMA if f.sent and f.kind is Kind.TIME)
+
+
+def json_limits(field: EventField) -> tuple[str, str, int, int]:
+    """(name, the key of its encoded JSON in the event dict (for storage), limits)"""
+    if field.max_bytes is None or field.max_depth is None:
+        raise ValueError(f"{field.name}: a JSON field needs max_bytes and max_depth")
+    return field.name, f"{field.name}_json", field.max_bytes, field.max_depth
+
+
+_JSON = tuple(json_limits(f) for f in EVENT_SCHEMA if f.sent and f.kind is Kind.JSON)
+_as_dict = msgspec.structs.asdict
+
+# EventIn is made at import (defstruct), which type checkers cannot follow.
+_decode_typed = msgspec.json.Decoder(EventIn | list[EventIn]).decode  # type: ignore[valid-type]
 _decode_one = msgspec.json.Decoder(EventIn).decode
 _encode = msgspec.json.Encoder().encode
 
@@ -140,7 +184,7 @@ def _convert_all(
 
 
 def _normalize_all(
-    items: list[EventIn], is_batch: bool, now: datetime, default_source: str
+    items: list[Any], is_batch: bool, now: datetime, default_source: str
 ) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     errors: dict[int, ItemErrors] = {}
@@ -156,61 +200,60 @@ def _normalize_all(
 
 
 def _normalize(
-    item: EventIn, now: datetime, default_source: str = ""
+    item: Any, now: datetime, default_source: str = ""
 ) -> tuple[dict[str, Any], ItemErrors]:
+    """A decoded EventIn -> the dict of every sent field, checked and completed, plus
+    `<name>_json` (each JSON field encoded, for storage) and `timestamp_sent`."""
     errors: ItemErrors = {}
-    source = item.source or default_source
-    if not source:
-        errors["source"] = ["This field is required."]
-    if not _is_event_type(item.event_type):
+    event = _as_dict(item)
+    for name in _TEXT:
+        value = event[name]
+        if value and "\x00" in value:
+            errors[name] = ["NUL characters are not allowed."]
+    if not event[DEFAULTED_BY_SENDER]:
+        event[DEFAULTED_BY_SENDER] = default_source
+        if not default_source:
+            errors[DEFAULTED_BY_SENDER] = ["This field is required."]
+    if not _is_event_type(event["event_type"]):
         errors["event_type"] = [
             "Enter lowercase words of a-z, 0-9, _ or - joined by dots, e.g. auth.failure."
         ]
-    for name in ("source", "username", "message"):
-        value = getattr(item, name)
-        if value is not None and "\x00" in value:
-            errors[name] = ["NUL characters are not allowed."]
-    source_ip = _ip(item.source_ip, "source_ip", errors)
-    destination_ip = _ip(item.destination_ip, "destination_ip", errors)
-    data = item.data if item.data is not None else {}
-    data_json = _encode(data)
-    if len(data_json) > MAX_DATA_BYTES:
-        errors["data"] = [f"Must be at most {MAX_DATA_BYTES} bytes as JSON."]
-    elif b"\\u0000" in data_json:
-        errors["data"] = ["NUL characters are not allowed."]
-    elif _may_be_too_deep(data_json) and _too_deep(data.values(), MAX_DATA_DEPTH - 1):
-        errors["data"] = [f"Must nest at most {MAX_DATA_DEPTH} levels deep."]
-    timestamp = now if item.timestamp is None else _utc_timestamp(item.timestamp, errors)
-    event = {
-        "id": item.id or uuid.uuid4(),
-        "timestamp": timestamp,
-        "event_type": item.event_type,
-        "severity": item.severity or "info",
-        "source": source,
-        "source_ip": source_ip,
-        "destination_ip": destination_ip,
-        "destination_port": item.destination_port,
-        "username": item.username,
-        "message": item.message,
-        "data": data,
-        "data_json": data_json,
-        # A retry without a timestamp gets another time received: not the client's content.
-        "timestamp_sent": item.timestamp is not None,
-    }
+    for name in _IPS:
+        if event[name] is not None:
+            event[name] = _ip(event[name], name, errors)
+    for name, encoded_name, max_bytes, max_depth in _JSON:
+        value = event[name]
+        if value is None:
+            value = event[name] = {}
+        encoded = event[encoded_name] = _encode(value)
+        error = json_object_error(value, encoded, max_bytes=max_bytes, max_depth=max_depth)
+        if error is not None:
+            errors[name] = [error]
+    # A retry without a timestamp gets another time received: not the client's content.
+    event["timestamp_sent"] = event["timestamp"] is not None
+    for name in _TIMES:
+        if event[name] is not None:
+            event[name] = _utc_timestamp(event[name], name, errors)
+    if event["timestamp"] is None:
+        event["timestamp"] = now
+    if event["id"] is None:
+        event["id"] = uuid.uuid4()
+    if event["severity"] is None:
+        event["severity"] = DEFAULT_SEVERITY
     return event, errors
 
 
-def _utc_timestamp(value: datetime, errors: ItemErrors) -> datetime:
+def _utc_timestamp(value: datetime, name: str, errors: ItemErrors) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)  # no zone given: UTC, like Elastic
     else:
         try:
             value = value.astimezone(UTC)
         except OverflowError:
-            errors["timestamp"] = [TIMESTAMP_RANGE_ERROR]
+            errors[name] = [TIMESTAMP_RANGE_ERROR]
             return EARLIEST_TIMESTAMP
     if not EARLIEST_TIMESTAMP <= value <= LATEST_TIMESTAMP:
-        errors["timestamp"] = [TIMESTAMP_RANGE_ERROR]
+        errors[name] = [TIMESTAMP_RANGE_ERROR]
     return value
 
 
@@ -245,10 +288,23 @@ def _canonical_ip(value: str) -> str | None:
     return str(address)
 
 
-def _may_be_too_deep(data_json: bytes) -> bool:
+def json_object_error(
+    value: dict[str, Any], encoded: bytes, *, max_bytes: int, max_depth: int
+) -> str | None:
+    """What is wrong with a JSON object field (`encoded`: its JSON), or None."""
+    if len(encoded) > max_bytes:
+        return f"Must be at most {max_bytes} bytes as JSON."
+    if b"\\u0000" in encoded:
+        return "NUL characters are not allowed."
+    if _may_be_too_deep(encoded, max_depth) and _too_deep(value.values(), max_depth - 1):
+        return f"Must nest at most {max_depth} levels deep."
+    return None
+
+
+def _may_be_too_deep(data_json: bytes, max_depth: int) -> bool:
     """Nesting deeper than the limit takes more brackets than the limit: counting them
     (in C) clears almost every event without the walk below."""
-    return data_json.count(b"{") + data_json.count(b"[") > MAX_DATA_DEPTH
+    return data_json.count(b"{") + data_json.count(b"[") > max_depth
 
 
 def _too_deep(values: Iterable[Any], budget: int) -> bool:

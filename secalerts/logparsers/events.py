@@ -13,6 +13,8 @@ MAX_MESSAGE = 10_000
 # data.raw sits in the 64 KiB data object beside parsed fields; JSON may escape each
 # character to six bytes, so the raw copy stays far below that.
 MAX_RAW = 4096
+# What POST /api/events/ accepts, both bounds inclusive: detection.schema's rule, kept here
+# because the parsers import nothing of ours (test_schema_contract holds the two equal).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -40,11 +42,11 @@ def canonical_ip(text: str | None) -> str | None:
 
 
 def in_range(moment: datetime | None) -> datetime | None:
-    """The UTC time, or None outside what the ingest accepts (1970-01-01..2100-01-01)."""
+    """The UTC time, or None outside what the ingest accepts (EARLIEST..LATEST inclusive)."""
     if moment is None:
         return None
     moment = moment.astimezone(UTC) if moment.tzinfo is not UTC else moment
-    return moment if EARLIEST <= moment < LATEST else None
+    return moment if EARLIEST <= moment <= LATEST else None
 
 
 def username_of(text: str | None) -> str | None:

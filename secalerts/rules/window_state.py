@@ -53,18 +53,15 @@ def detect[R: Recorded](
     (`record`: plain-rule matches and counted ones), store the new hits with the alert
     that took them all, if one did.
     """
-    keys = {group_key(match.rule_id, match.group) for match in selection.matches}
-    keys.update(group_key(rule_id, group) for rule_id, group in selection.new_hits)
-    lock_groups(keys)
+    keys = {ref: group_key(*ref) for ref in selection.new_hits}  # threshold groups
+    lock_groups({*keys.values(), *(group_key(m.rule_id, m.group) for m in selection.matches)})
     if not selection.new_hits:
         return record(selection.matches, {})
-    prior = load_prior_hits(selection.lookup_ranges())
+    prior = load_prior_hits(selection.lookup_ranges(), keys)
     counted = detection.threshold_matches(selection, ruleset.compiled, prior.hits)
     recorded = record([*selection.matches, *counted], prior.linked)
-    store_hits(
-        pack_hits(selection.new_hits, now=now),
-        alerts=_sole_alerts(selection.new_hits, counted, recorded.alert_of),
-    )
+    alerts = _sole_alerts(selection.new_hits, counted, recorded.alert_of)
+    store_hits(selection.new_hits, keys, alerts=alerts, now=now)
     return recorded
 
 
@@ -122,13 +119,16 @@ class PriorHits:
     linked: dict[int, set[Any]]
 
 
-def load_prior_hits(ranges: Mapping[GroupRef, tuple[datetime, datetime]]) -> PriorHits:
-    """Stored hits of each group inside its look-up range, in one query.
+def load_prior_hits(
+    ranges: Mapping[GroupRef, tuple[datetime, datetime]], keys: Mapping[GroupRef, str]
+) -> PriorHits:
+    """Stored hits of each group inside its look-up range, in one query; `keys` holds
+    each group's key.
 
     Raw SQL: the ORM's per-row model and converter work cost more than the query
     itself. Packs overlapping a range are read whole; their hits outside it are skipped.
     """
-    by_key = {group_key(rule_id, group): (rule_id, group) for rule_id, group in ranges}
+    by_key = {keys[ref]: ref for ref in ranges}
     with connection.cursor() as cursor:
         cursor.execute(*prior_hits_query({key: ranges[ref] for key, ref in by_key.items()}))
         rows = cursor.fetchall()
@@ -199,7 +199,7 @@ class _UnpackedPacks:
         self._hits = 0
 
     def get(self, pack_id: int, packed: str) -> tuple[list[int], list[detection.Hit]]:
-        """(event times in microseconds, hits), both in event-time order (see pack_hits)."""
+        """(event times in microseconds, hits), both in event-time order (see store_hits)."""
         cached = self._packs.get(pack_id)
         if cached is not None and cached[0] == packed:
             self._packs.move_to_end(pack_id)
@@ -231,40 +231,36 @@ _BY_TIME = operator.itemgetter(0)  # Hit.timestamp
 
 
 PACK_COLUMNS = ("rule_id", "key", "first_timestamp", "last_timestamp", "hits", "created_at")
-PackRow = tuple[Any, ...]  # the values of PACK_COLUMNS
 
 
-def pack_hits(
-    new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]], *, now: datetime
-) -> dict[GroupRef, PackRow]:
-    """One pack per group: its new hits in event-time order."""
+def store_hits(
+    new_hits: Mapping[GroupRef, Sequence[tuple[int, detection.Hit]]],
+    keys: Mapping[GroupRef, str],
+    *,
+    alerts: Mapping[GroupRef, int],
+    now: datetime,
+) -> None:
+    """Store each group's new hits as one pack, in event-time order, with the alert that
+    took them all if one did (`alerts`). Only events stored by this transaction reach
+    here, so no hit is stored twice."""
     adapt = bulk_insert.datetime_adapter()
     created = adapt(now)
-    packs = {}
+    rows = []
     for ref, hits in new_hits.items():
-        rule_id, group = ref
         ordered = sorted([hit for _, hit in hits], key=_BY_TIME)
         packed = [[_micros(hit.timestamp), hit.ref, hit.value] for hit in ordered]
-        packs[ref] = (
-            rule_id,
-            group_key(rule_id, group),
-            adapt(ordered[0].timestamp),
-            adapt(ordered[-1].timestamp),
-            _encode(packed).decode(),
-            created,
+        rows.append(
+            (
+                ref[0],
+                keys[ref],
+                adapt(ordered[0].timestamp),
+                adapt(ordered[-1].timestamp),
+                _encode(packed).decode(),
+                created,
+                alerts.get(ref),
+            )
         )
-    return packs
-
-
-def store_hits(packs: Mapping[GroupRef, PackRow], *, alerts: Mapping[GroupRef, int]) -> None:
-    """Store packs (`pack_hits`) with the alert all of a pack's hits were linked to, if
-    one alert took them all (`alerts`). Only events stored by this transaction reach
-    here, so no hit is stored twice."""
-    bulk_insert.insert_rows(
-        ThresholdHitPack._meta.db_table,
-        (*PACK_COLUMNS, "alert_id"),
-        [(*row, alerts.get(ref)) for ref, row in packs.items()],
-    )
+    bulk_insert.insert_rows(ThresholdHitPack._meta.db_table, (*PACK_COLUMNS, "alert_id"), rows)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

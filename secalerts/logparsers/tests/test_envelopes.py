@@ -161,7 +161,7 @@ def assert_event_shape(event: dict) -> None:
     timestamp = event["timestamp"]
     assert timestamp is None or (
         timestamp.tzinfo is UTC
-        and datetime(1970, 1, 1, tzinfo=UTC) <= timestamp < datetime(2100, 1, 1, tzinfo=UTC)
+        and datetime(1970, 1, 1, tzinfo=UTC) <= timestamp <= datetime(2100, 1, 1, tzinfo=UTC)
     )
     assert isinstance(event["data"], dict)
     assert "program" in event["data"]
