@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Field
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
@@ -38,6 +37,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from secalerts.accounts import api_keys
 from secalerts.accounts.models import ApiKey
 from secalerts.accounts.roles import Role, roles_from_groups
+from secalerts.core.columns import column_of
 from secalerts.core.errors import CHALLENGE
 
 __all__ = ["CHALLENGE", "Identity", "credential", "identify_all", "identify_token"]
@@ -335,10 +335,10 @@ def accounts_of(user_ids: Collection[int]) -> dict[int, Account]:
     q = connection.ops.quote_name
     user_model = get_user_model()
     users, member = user_model._meta, user_model.groups.through._meta
-    user_id = f"u.{q(_column(users.pk))}"
-    member_user, member_group = (q(_column(member.get_field(name))) for name in ("user", "group"))
+    user_id = f"u.{q(column_of(users.pk))}"
+    member_user, member_group = (q(column_of(member.get_field(name))) for name in ("user", "group"))
     with connection.cursor() as cursor:
-        username = q(_column(users.get_field("username")))
+        username = q(column_of(users.get_field("username")))
         cursor.execute(
             f"SELECT {user_id}, u.{username}, u.is_active, u.is_superuser, u.password, g.name "  # noqa: S608 - names are ours
             f"FROM {q(users.db_table)} u "
@@ -362,10 +362,3 @@ def accounts_of(user_ids: Collection[int]) -> dict[int, Account]:
         )
         for pk, (username, is_active, superuser, password) in found.items()
     }
-
-
-def _column(field: object) -> str:
-    """The column a raw query names for a model field (one with a column of its own)."""
-    if not isinstance(field, Field) or field.column is None:
-        raise TypeError(f"{field!r} has no column")
-    return field.column

@@ -8,6 +8,7 @@ from django.db import connection, models
 
 from secalerts.alerts import bulk_sql
 from secalerts.alerts.models import Alert
+from secalerts.core.columns import column_of
 from secalerts.detection.schema import iso_time
 from secalerts.rules.models import Rule
 
@@ -67,15 +68,16 @@ def alert_payloads(ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
     q = connection.ops.quote_name
-    user = get_user_model()._meta
-    username = user.get_field(user.model.USERNAME_FIELD).column
+    user_model = get_user_model()
+    user = user_model._meta
+    username = column_of(user.get_field(user_model.USERNAME_FIELD))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(f'a.{q(name)}' for name in _COLUMNS)}, "  # noqa: S608 - names are ours
             f"a.rule_id, r.name, u.{q(username)} "
             f"FROM {q(Alert._meta.db_table)} a "
             f"LEFT JOIN {q(Rule._meta.db_table)} r ON r.id = a.rule_id "
-            f"LEFT JOIN {q(user.db_table)} u ON u.{q(user.pk.column)} = a.assigned_to_id "
+            f"LEFT JOIN {q(user.db_table)} u ON u.{q(column_of(user.pk))} = a.assigned_to_id "
             f"WHERE a.id IN ({', '.join(['%s'] * len(ids))}) ORDER BY a.id",
             ids,
         )

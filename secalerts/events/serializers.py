@@ -1,6 +1,7 @@
 """Event shapes: the input contract (documented in OpenAPI) and the stored event."""
 
 import copy
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ class FullMatchValidator(RegexValidator):
     The pattern itself (with "^...$", whole-string in JSON Schema) goes to OpenAPI."""
 
     def __call__(self, value: Any) -> None:
-        if self.regex.fullmatch(str(value)) is None:
+        if re.fullmatch(self.regex, str(value)) is None:
             raise serializers.ValidationError(self.message, code=self.code)
 
 

@@ -5,6 +5,7 @@ documented serializer, and the severity scale."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rest_framework import serializers
 
 from secalerts.alerts import bulk_sql
 from secalerts.alerts.consumers import AlertStreamConsumer
@@ -85,6 +86,7 @@ def test_every_payload_path_gives_the_shape(admin_user):
     assert tuple(payload) == ALERT_FIELDS
     assert alert_payloads([alert.pk]) == [payload]
     assert AlertSerializer(listed).data == payload
+    assert alert.rule is not None
     assert payload["rule"] == {"id": alert.rule_id, "name": alert.rule.name}
     assert payload["assigned_to"] == admin_user.username
     assert payload["first_seen"] == "2026-01-02T03:04:05.123456Z"
@@ -99,5 +101,7 @@ def test_an_alert_without_rule_or_assignee_has_the_shape():
 
 def test_alerts_use_the_one_severity_scale():
     assert Alert._meta.get_field("severity").choices == Severity.choices
-    assert tuple(AlertSerializer().fields["severity"].choices) == SEVERITIES
+    severity = AlertSerializer().fields["severity"]
+    assert isinstance(severity, serializers.ChoiceField)
+    assert tuple(severity.choices) == SEVERITIES
     assert AlertStreamConsumer.severity_min == SEVERITY_RANK[SEVERITIES[0]]

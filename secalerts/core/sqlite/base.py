@@ -14,6 +14,8 @@ from secalerts.core.sqlite import wal_checkpoint, write_lock
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # The hooks extended here are private to Django's backends and django-stubs leave
+    # them out: each super() call to one carries an ignore[misc] ("undefined in superclass").
     _has_turn = False
     _changes_at_last_commit = 0  # the sqlite3 connection's total_changes then
 
@@ -27,13 +29,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
             write_lock.acquire(self.settings_dict)
             self._has_turn = True
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
             self._end_turn()
             raise
 
     def _commit(self) -> None:
-        super()._commit()
+        super()._commit()  # type: ignore[misc]
         # Here rather than in the services that write: every write, ingest or triage,
         # grows the WAL, and no service needs to know which database it writes to.
         if self.connection is None or self.is_in_memory_db():
@@ -44,13 +46,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
             wal_checkpoint.after_commit(str(self.settings_dict["NAME"]))
 
     def _set_autocommit(self, autocommit: bool) -> None:
-        super()._set_autocommit(autocommit)
+        super()._set_autocommit(autocommit)  # type: ignore[misc]
         if autocommit:  # the transaction is over: committed or rolled back
             self._end_turn()
 
     def _close(self) -> None:
         try:
-            super()._close()
+            super()._close()  # type: ignore[misc]
         finally:
             self._end_turn()
 

@@ -12,6 +12,7 @@ import pytest
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework import serializers
 
 from secalerts import detection, logparsers
 from secalerts.core.errors import IdConflict
@@ -106,6 +107,7 @@ def test_the_model_has_the_schemas_fields_in_its_order():
 def test_each_model_field_stores_what_the_schema_allows(field):
     model_field = Event._meta.get_field(field.name)
 
+    assert isinstance(model_field, models.Field)
     assert isinstance(model_field, MODEL_FIELD_CLASSES[field.kind])
     # Null in the database means "not sent": only where validation sets no default.
     defaulted = field.name in {"id", "timestamp", "received_at", "severity"}
@@ -229,8 +231,12 @@ def test_the_server_fills_in_what_a_client_may_not_send():
 
 
 def test_one_severity_scale_everywhere():
-    literal = msgspec.inspect.type_info(validation.EventIn).fields
-    severity = next(f for f in literal if f.name == "severity").type.types[0]
+    event_in = msgspec.inspect.type_info(validation.EventIn)
+    assert isinstance(event_in, msgspec.inspect.StructType)
+    optional = next(f for f in event_in.fields if f.name == "severity").type
+    assert isinstance(optional, msgspec.inspect.UnionType)
+    severity = optional.types[0]
+    assert isinstance(severity, msgspec.inspect.LiteralType)
 
     assert tuple(SEVERITY_RANK) == SEVERITIES
     assert tuple(Severity.values) == SEVERITIES
@@ -238,7 +244,9 @@ def test_one_severity_scale_everywhere():
     assert logparsers.SEVERITIES == SEVERITIES
     assert tuple(value for value, _ in SEVERITY_CHOICES if value != "inherit") == SEVERITIES
     assert set(severity.values) == set(SEVERITIES)
-    assert tuple(EventInputSerializer().fields["severity"].choices) == SEVERITIES
+    severity_field = EventInputSerializer().fields["severity"]
+    assert isinstance(severity_field, serializers.ChoiceField)
+    assert tuple(severity_field.choices) == SEVERITIES
     assert detection.max_severity(reversed(SEVERITIES)) == SEVERITIES[-1]
 
 
