@@ -81,7 +81,7 @@ def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
         # A socket each: sharing one, the first worker to wake took a whole burst.
         assert len(listening_sockets(port)) == 2
         assert [health(port) for _ in range(20)] == [200] * 20
-        # The workers keep the cores busy: no spare ingest writer each (ingest.group_commit).
+        # The workers keep the cores busy: no spare ingest writer each (ingest.writer).
         environ = Path(f"/proc/{first}/environ").read_bytes().split(b"\0")
         assert b"EVENTS_SPARE_WRITERS=0" in environ
         refused = subprocess.run(
