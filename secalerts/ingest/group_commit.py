@@ -26,6 +26,7 @@ too; two writing side by side overlap. Whether that pays depends on the deployme
 
 import asyncio
 import contextlib
+import operator
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -56,7 +57,7 @@ class LoopClock:
                 await event.wait()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once per item, and frozen ones are slower to make
 class _Waiting[T, R]:
     item: T
     weights: tuple[int, ...]  # weighed once, on arrival
@@ -101,7 +102,7 @@ class GroupCommitter[T, R]:
         result: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         waiting = _Waiting(item, tuple(self._weigh(item)), result)
         self._waiting.append(waiting)
-        self._waiting_totals = _added(self._waiting_totals, waiting.weights)
+        self._waiting_totals = list(map(operator.add, self._waiting_totals, waiting.weights))
         self._arrived.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_waiting())
@@ -157,8 +158,7 @@ class GroupCommitter[T, R]:
 
     def _group_full(self) -> bool:
         """Whether the waiting items fill a group already: waiting longer gains nothing."""
-        totals = zip(self._waiting_totals, self._limits, strict=True)
-        return any(total >= limit for total, limit in totals)
+        return any(map(operator.ge, self._waiting_totals, self._limits))
 
     async def _gather(self) -> None:
         """Wait until the expected items are waiting, or for as long as the last write."""
@@ -171,18 +171,18 @@ class GroupCommitter[T, R]:
             await self._clock.wait(self._arrived, deadline)
 
     def _take_group(self) -> list[_Waiting[T, R]]:
-        totals = list(self._waiting[0].weights)
+        waiting, limits = self._waiting, self._limits
+        if not any(map(operator.gt, self._waiting_totals, limits)):  # all of them fit
+            self._waiting, self._waiting_totals = [], [0] * len(limits)
+            return waiting
+        group_totals = list(waiting[0].weights)
         count = 1
-        for waiting in self._waiting[1:]:
-            totals = _added(totals, waiting.weights)
-            if any(total > limit for total, limit in zip(totals, self._limits, strict=True)):
+        while count < len(waiting):
+            totals = list(map(operator.add, group_totals, waiting[count].weights))
+            if any(map(operator.gt, totals, limits)):
                 break
+            group_totals = totals
             count += 1
-        group, self._waiting = self._waiting[:count], self._waiting[count:]
-        for waiting in group:
-            self._waiting_totals = _added(self._waiting_totals, waiting.weights, sign=-1)
+        group, self._waiting = waiting[:count], waiting[count:]
+        self._waiting_totals = list(map(operator.sub, self._waiting_totals, group_totals))
         return group
-
-
-def _added(totals: Sequence[int], weights: Sequence[int], sign: int = 1) -> list[int]:
-    return [total + sign * weight for total, weight in zip(totals, weights, strict=True)]
