@@ -44,14 +44,14 @@ class Clock(Protocol):
 
     def time(self) -> float: ...
 
-    async def sleep(self, seconds: float) -> None: ...
+    async def wait(self, seconds: float) -> None: ...
 
 
 class WallClock:
     def time(self) -> float:
         return time.time()
 
-    async def sleep(self, seconds: float) -> None:
+    async def wait(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
@@ -115,10 +115,10 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
             until_expiry = expires_at - self.clock.time() if expires_at is not None else math.inf
             recheck_seconds = settings.STREAM_RECHECK_SECONDS
             if until_expiry <= recheck_seconds:
-                await self.clock.sleep(max(until_expiry, 0))
+                await self.clock.wait(max(until_expiry, 0))
                 await self.end(CLOSE_UNAUTHENTICATED)
                 return
-            await self.clock.sleep(recheck_seconds)
+            await self.clock.wait(recheck_seconds)
             identity = await check_credentials(self.token)
             if not may_stream(identity):
                 await self.end(refusal(identity))

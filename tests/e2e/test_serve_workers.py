@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from tests.e2e import conftest as e2e
-from tests.waiting import wait_until
+from tests.waiting import wait_for_exit, wait_until
 
 
 def test_several_workers_without_redis_are_refused(settings):
@@ -29,14 +29,6 @@ def workers_of(pid: int) -> list[int]:
 def wait_for_workers(pid: int, count: int) -> list[int]:
     wait_until(lambda: len(workers_of(pid)) == count, 20, f"{count} workers of {pid}")
     return workers_of(pid)
-
-
-def has_exited(pid: int) -> bool:
-    """Gone, or a zombie its parent has yet to reap."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
 
 
 def listening_sockets(port: int) -> list[str]:
@@ -105,7 +97,7 @@ def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
         assert f"Cannot listen on 127.0.0.1:{port}" in refused.stderr
 
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda: has_exited(first), 20, "the killed worker exits")
+        wait_for_exit(first, 20)
         # Answered meanwhile: by the survivor, or by the replacement on the dead one's socket.
         statuses = [health(port) for _ in range(20)]
         replaced = wait_for_workers(server.pid, 2)

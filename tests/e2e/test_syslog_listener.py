@@ -19,7 +19,7 @@ from django.conf import settings
 from secalerts.events.models import Event
 from tests.e2e import conftest as e2e
 from tests.test_dataset_replays import OPENSSH_RULES, alerted_keys, create_rule_from, load
-from tests.waiting import wait_until
+from tests.waiting import wait_for_exit, wait_until
 
 LOGGER = "/usr/bin/logger"
 # RSYSLOGD and RSYSLOG_MODULES may name an unpacked copy (dpkg -x): the rsyslog and
@@ -319,7 +319,7 @@ def test_the_listener_of_a_killed_serve_exits_too(transactional_db):
         server.wait(timeout=20)
 
         # Otherwise an orphan would keep the syslog port from the next `serve`.
-        wait_until(lambda: not Path(f"/proc/{listener}").exists(), what="the listener exits")
+        wait_for_exit(listener)
     finally:
         if server.poll() is None:
             server.kill()

@@ -234,31 +234,31 @@ class FakeClock:
 
     def __init__(self) -> None:
         self.seconds = time.time()
-        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
-        self._asleep = asyncio.Event()
+        self._waiters: list[tuple[float, asyncio.Future[None]]] = []
+        self._waiting = asyncio.Event()
 
     def time(self) -> float:
         return self.seconds
 
-    async def sleep(self, seconds: float) -> None:
+    async def wait(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        sleeper = (self.seconds + seconds, asyncio.get_running_loop().create_future())
-        self._sleepers.append(sleeper)
-        self._asleep.set()
+        waiter = (self.seconds + seconds, asyncio.get_running_loop().create_future())
+        self._waiters.append(waiter)
+        self._waiting.set()
         try:
-            await sleeper[1]
+            await waiter[1]
         finally:
-            self._sleepers.remove(sleeper)
+            self._waiters.remove(waiter)
 
-    async def someone_asleep(self) -> None:
-        await self._asleep.wait()
+    async def someone_waiting(self) -> None:
+        await self._waiting.wait()
 
     def advance(self, seconds: float) -> None:
         self.seconds += seconds
-        for wake_at, sleeper in self._sleepers:
-            if wake_at <= self.seconds and not sleeper.done():
-                sleeper.set_result(None)
+        for wake_at, waiter in self._waiters:
+            if wake_at <= self.seconds and not waiter.done():
+                waiter.set_result(None)
 
 
 @pytest.fixture
@@ -285,7 +285,7 @@ async def open_stream(token: str) -> WebsocketCommunicator:
 
 async def test_stream_closes_with_4401_when_its_token_expires(analyst_user, stream_clock):
     communicator = await open_stream(await short_token_for(analyst_user))
-    await stream_clock.someone_asleep()  # the stream, until its token expires
+    await stream_clock.someone_waiting()  # the stream, until its token expires
     assert await communicator.receive_nothing()
 
     stream_clock.advance(20)
@@ -297,7 +297,7 @@ async def test_stream_closes_with_4401_when_its_token_expires(analyst_user, stre
 
 async def test_auth_message_with_a_fresh_token_keeps_the_stream_open(analyst_user, stream_clock):
     communicator = await open_stream(await short_token_for(analyst_user))
-    await stream_clock.someone_asleep()
+    await stream_clock.someone_waiting()
     fresh = AccessToken.for_user(analyst_user)
 
     await communicator.send_json_to({"type": "auth", "token": str(fresh)})
@@ -335,7 +335,7 @@ async def test_bad_auth_message_closes_with_4401(analyst_user, admin_user, kind)
 
 async def test_deactivated_user_is_disconnected_at_the_next_recheck(analyst_user, stream_clock):
     communicator = await open_stream(await token_for(analyst_user))
-    await stream_clock.someone_asleep()
+    await stream_clock.someone_waiting()
 
     analyst_user.is_active = False
     await database_sync_to_async(analyst_user.save)()
@@ -351,7 +351,7 @@ async def test_deactivated_user_is_disconnected_at_the_next_recheck(analyst_user
 
 async def test_user_who_loses_their_role_is_disconnected_with_4403(analyst_user, stream_clock):
     communicator = await open_stream(await token_for(analyst_user))
-    await stream_clock.someone_asleep()
+    await stream_clock.someone_waiting()
 
     await database_sync_to_async(analyst_user.groups.clear)()
     stream_clock.advance(30)
