@@ -57,8 +57,12 @@ class Outcome:
 
 
 def committer() -> GroupCommitter[Request, Outcome]:
-    """Groups the requests of one event loop; one thread writes them (`write_group`), and
-    on PostgreSQL spare writer threads may write full groups beside it."""
+    """Groups the requests of one event loop; one thread writes them (`write_group`).
+
+    With EVENTS_SPARE_WRITERS (PostgreSQL), spare threads write full groups beside it.
+    That pays with one Daphne process: while it computes, the database has the other
+    cores to itself. With a worker per core they are busy already (`serve --workers N`
+    turns spares off). Figures: docs/performance.md."""
     max_events = settings.EVENTS_MAX_BATCH
     spares = settings.EVENTS_SPARE_WRITERS
     return GroupCommitter(

@@ -68,7 +68,7 @@ class Command(BaseCommand):
         if workers > 1:
             # A spare ingest writer overlaps one process's computing with the database's
             # (ingest.writer); with a worker per core the other workers do that, and
-            # spares only added contention: 2 workers, batches 25.4-25.8k -> 21.5-23.8k ev/s.
+            # spares gain nothing or add contention (docs/performance.md).
             env.setdefault("EVENTS_SPARE_WRITERS", "0")
         processes = [self._start(listener, env) for listener in listeners]
         syslog_process = self._start_syslog(env) if syslog else None
