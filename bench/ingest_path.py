@@ -7,7 +7,7 @@ a warm-up (rule set loaded, caches filled), then traces a second one: every call
 stack (in any thread: the write runs in a worker thread). A hop is a call from one of our
 modules into another; prints the modules, the distinct hops and the hops made in all.
 
-    .venv/bin/python bench/ingest_path.py [--edges]
+    .venv/bin/python bench/ingest_path.py [--edges] [--database sqlite|postgres]
 """
 
 import argparse
@@ -95,12 +95,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--edges", action="store_true", help="list every hop and its count")
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgres"), default="sqlite", help="a fresh one"
+    )
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="ingest-path-")
+    if args.database == "postgres":
+        from bench.server import reset_database
+
+        url = reset_database("postgres", "bench_ingest_path")
+    else:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='ingest-path-')}/db.sqlite3"
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="security_backend.settings",
-        DATABASE_URL=f"sqlite:///{workdir}/db.sqlite3",
-        LOG_LEVEL="ERROR",
+        DJANGO_SETTINGS_MODULE="security_backend.settings", DATABASE_URL=url, LOG_LEVEL="ERROR"
     )
     os.environ.pop("REDIS_URL", None)
     import django

@@ -112,17 +112,18 @@ def _rss_kib(pid: int) -> int:
 
 @contextlib.contextmanager
 def daphne(
-    url: str, workers: int = 1, log: Path | None = None, **extra_env: str
+    url: str, workers: int = 1, log: Path | None = None, root: Path = ROOT, **extra_env: str
 ) -> Iterator[Server]:
     """One Daphne process, or `manage.py serve` with several Daphne workers on one port.
-    The server's log (stderr) goes to `log` if given, else nowhere."""
+    The server's log (stderr) goes to `log` if given, else nowhere. `root`: the checkout
+    whose code it serves (another one: a baseline beside this code)."""
     port = free_port()
     command = [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"]
     if workers > 1:
         command = [PYTHON, "manage.py", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=root,
         env=server_env(url, **extra_env),
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb") if log else subprocess.DEVNULL,

@@ -277,7 +277,8 @@ EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)
 # Largest accepted request body for POST /api/events/ (413 above).
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=16 * 1024 * 1024)
 # Large batches written beside the group being written, each on its own connection
-# (ingest.group_commit). SQLite admits one writer at a time: never there.
+# (ingest.writer): pays with one Daphne process; `serve --workers N` sets 0 in its
+# workers (docs/performance.md). SQLite admits one writer at a time: never there.
 EVENTS_SPARE_WRITERS = env.int("EVENTS_SPARE_WRITERS", default=1) if IS_POSTGRES else 0
 # Threshold hits are kept this long after they arrive: the longest rule window plus the
 # lateness allowed to out-of-order events. Pruned every interval by the scheduler

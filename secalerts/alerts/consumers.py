@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import Any, Protocol, TypeGuard
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -39,6 +39,22 @@ def refusal(identity: Identity | None) -> int:
     return CLOSE_UNAUTHENTICATED if identity is None else CLOSE_FORBIDDEN
 
 
+class Clock(Protocol):
+    """Seconds since the epoch, as token expiries are written; tests drive a fake one."""
+
+    def time(self) -> float: ...
+
+    async def wait(self, seconds: float) -> None: ...
+
+
+class WallClock:
+    def time(self) -> float:
+        return time.time()
+
+    async def wait(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     # No channel of its own: pushes come through this process's broadcaster. So a
     # socket costs the layer nothing, and an unreachable Redis cannot fail the
@@ -51,6 +67,7 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     token: str | None
     identity: Identity
     _watch: asyncio.Task[None] | None = None
+    clock: Clock = WallClock()
 
     async def connect(self) -> None:
         # Accept first: a close before accept reaches clients as a bare HTTP 403.
@@ -98,13 +115,13 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         and token checked again, as at connect (a deactivated user: 4401; no role: 4403)."""
         while True:
             expires_at = self.identity.expires_at
-            until_expiry = expires_at - time.time() if expires_at is not None else math.inf
+            until_expiry = expires_at - self.clock.time() if expires_at is not None else math.inf
             recheck_seconds = settings.STREAM_RECHECK_SECONDS
             if until_expiry <= recheck_seconds:
-                await asyncio.sleep(max(until_expiry, 0))
+                await self.clock.wait(max(until_expiry, 0))
                 await self.end(CLOSE_UNAUTHENTICATED)
                 return
-            await asyncio.sleep(recheck_seconds)
+            await self.clock.wait(recheck_seconds)
             identity = await check_credentials(self.token)
             if not may_stream(identity):
                 await self.end(refusal(identity))

@@ -6,10 +6,10 @@ loop and threads for each synchronous middleware. Ingestion is the one hot endpo
 so it gets this direct path: the same authentication (SimpleJWT access token, active
 user with a role), the same validation and answers as the DRF view (`endpoint`), the
 same JSON errors and request log, and concurrent requests written together
-(`group_commit`). Anything unusual (another path or method, a host not in
+(`writer`, grouped by `group_commit`). Anything unusual (another path or method, a host not in
 ALLOWED_HOSTS, plain HTTP when HTTPS is required) falls through to Django.
 
-Each path served has a reader (`group_commit.Reader`): what its body becomes and how it
+Each path served has a reader (`writer.Reader`): what its body becomes and how it
 is answered. Apps above events (intake) bring theirs; the wiring (asgi.py) joins them.
 """
 
@@ -25,14 +25,10 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from secalerts.core.errors import InvalidInput, PayloadTooLarge
+from secalerts.ingest import writer
 from secalerts.ingest.endpoint import read_request
-from secalerts.ingest.group_commit import (
-    GroupCommitter,
-    Outcome,
-    Reader,
-    Request,
-    failure_outcome,
-)
+from secalerts.ingest.group_commit import GroupCommitter
+from secalerts.ingest.writer import Outcome, Reader, Request, failure_outcome
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -55,9 +51,9 @@ class DirectIngestApp:
         self.fallback = fallback
         self.readers = {PATH: read_request, **(readers or {})}
         # One per event loop: a server has one, tests may start several.
-        self._committers: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommitter] = (
-            WeakKeyDictionary()
-        )
+        self._committers: WeakKeyDictionary[
+            asyncio.AbstractEventLoop, GroupCommitter[Request, Outcome]
+        ] = WeakKeyDictionary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._handles(scope):
@@ -96,11 +92,11 @@ class DirectIngestApp:
             },
         )
 
-    def _committer(self) -> GroupCommitter:
+    def _committer(self) -> GroupCommitter[Request, Outcome]:
         loop = asyncio.get_running_loop()
         committer = self._committers.get(loop)
         if committer is None:
-            committer = self._committers[loop] = GroupCommitter()
+            committer = self._committers[loop] = writer.committer()
         return committer
 
     def _handles(self, scope: Scope) -> bool:

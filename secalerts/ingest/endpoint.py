@@ -66,7 +66,7 @@ def read_body(
 def read_request(
     body: bytes, content_type: str, content_encoding: bytes | None, who: Identity
 ) -> tuple[list[dict[str, Any]], Answer]:
-    """POST /api/events/ as the direct path reads it (`group_commit.Reader`)."""
+    """POST /api/events/ as the direct path reads it (`writer.Reader`)."""
     events, is_batch = read_body(
         body,
         content_type,

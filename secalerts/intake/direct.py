@@ -1,4 +1,4 @@
-"""The intake endpoints as the direct ASGI path reads them (`group_commit.Reader`s), over
+"""The intake endpoints as the direct ASGI path reads them (`ingest.writer.Reader`s), over
 the same service steps as their DRF views, so both answer alike."""
 
 import functools
@@ -7,8 +7,8 @@ from uuid import UUID
 
 from secalerts.accounts.identity import Identity
 from secalerts.ingest.endpoint import Answer
-from secalerts.ingest.group_commit import Reader
 from secalerts.ingest.service import IngestResult
+from secalerts.ingest.writer import Reader
 from secalerts.intake import service
 
 

@@ -1,16 +1,20 @@
 """A real Daphne server in a subprocess, serving the test database over a real socket."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
-import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.error import HTTPError
 
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.waiting import wait_until
 
 DAPHNE = Path(sys.executable).with_name("daphne")
 
@@ -37,17 +41,34 @@ def test_database_url() -> str:
     return f"sqlite:///{db['NAME']}"
 
 
+def listening_socket() -> socket.socket:
+    """A socket listening on a free port, for a server to inherit (`daphne --fd`)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    listener.set_inheritable(True)
+    return listener
+
+
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """For servers that bind their own port (`serve`, the syslog listener)."""
+
+    def listening() -> bool:
         if process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {process.returncode}")
+            raise RuntimeError(f"the server exited with {process.returncode}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"daphne did not listen on {port} within {timeout}s")
+            return False
+        return True
+
+    wait_until(listening, timeout, f"a server listening on {port}")
+
+
+def wait_for_answer(url: str, timeout: float = 60) -> None:
+    """Block until the server answers a request (any status): it is serving."""
+    with contextlib.suppress(HTTPError):
+        urllib.request.urlopen(f"{url}/healthz", timeout=timeout).close()
 
 
 @pytest.fixture
@@ -56,7 +77,9 @@ def start_daphne(transactional_db: None) -> Iterator[Callable[..., str]]:
     processes: list[subprocess.Popen] = []
 
     def start(**extra_env: str) -> ServerURL:
-        port = free_port()
+        # Bound here, so connections wait in its backlog until Daphne accepts them.
+        listener = listening_socket()
+        port = listener.getsockname()[1]
         env = (
             os.environ
             | {
@@ -66,17 +89,19 @@ def start_daphne(transactional_db: None) -> Iterator[Callable[..., str]]:
             }
             | extra_env
         )
-        process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            # Not a pipe: nobody reads it, and a full pipe would stall the server.
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with listener:  # then Daphne's copy alone: a dead server's port refuses at once
+            process = subprocess.Popen(
+                [str(DAPHNE), "--fd", str(listener.fileno()), "security_backend.asgi:application"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                pass_fds=[listener.fileno()],
+                # Not a pipe: nobody reads it, and a full pipe would stall the server.
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         processes.append(process)
-        wait_for_port(port, process)
         url = ServerURL(f"http://127.0.0.1:{port}")
+        wait_for_answer(url)
         url.process = process
         return url
 

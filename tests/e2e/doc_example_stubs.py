@@ -26,7 +26,8 @@ def main(program: str, args: list[str]) -> int:
     if args and args[0] == "manage.py" and len(args) > 1:
         name, rest = args[1], args[2:]
         interactive = name == "create_user" and "--password-stdin" not in rest
-        if name in NOT_RUN or interactive:
+        forever = name == "scheduler" and "--once" not in rest
+        if name in NOT_RUN or interactive or forever:
             return defer("manage.py", args[1:])
     os.execv(sys.executable, [sys.executable, *args])  # noqa: S606 - the docs' own arguments
     return 1  # not reached

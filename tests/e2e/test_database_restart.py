@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -149,18 +148,25 @@ def test_requests_during_a_restart_get_503_and_the_service_recovers():
             [{"event_type": "auth.failure", "source": "vpn", "source_ip": "192.0.2.7"}] * 50
         ).encode()
         statuses: Counter[int] = Counter()
-        stop = threading.Event()
+        stop, served = threading.Event(), threading.Event()
+        restarted, recovered = threading.Event(), threading.Event()
 
         def load() -> None:
             while not stop.is_set():
-                statuses[post(f"{base}/api/events/", body, headers)] += 1
+                status = post(f"{base}/api/events/", body, headers)
+                statuses[status] += 1
+                if status == 201:
+                    served.set()
+                    if restarted.is_set():
+                        recovered.set()
 
         workers = [threading.Thread(target=load) for _ in range(4)]
         for worker in workers:
             worker.start()
-        time.sleep(1)
-        cluster.pg_ctl("restart")
-        time.sleep(1)
+        served.wait(60)  # under load: requests are being stored
+        cluster.pg_ctl("restart")  # -w: returns once the database is back
+        restarted.set()
+        recovered.wait(60)  # a request stored again, without restarting the server
         stop.set()
         for worker in workers:
             worker.join(timeout=30)

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from tests.e2e import conftest as e2e
+from tests.waiting import wait_for_exit, wait_until
 
 
 def test_several_workers_without_redis_are_refused(settings):
@@ -26,14 +26,9 @@ def workers_of(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def wait_for_workers(pid: int, count: int, timeout: float = 20) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        children = workers_of(pid)
-        if len(children) == count:
-            return children
-        time.sleep(0.1)
-    raise AssertionError(f"expected {count} workers, found {workers_of(pid)}")
+def wait_for_workers(pid: int, count: int) -> list[int]:
+    wait_until(lambda: len(workers_of(pid)) == count, 20, f"{count} workers of {pid}")
+    return workers_of(pid)
 
 
 def listening_sockets(port: int) -> list[str]:
@@ -79,7 +74,7 @@ def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
         # A socket each: sharing one, the first worker to wake took a whole burst.
         assert len(listening_sockets(port)) == 2
         assert [health(port) for _ in range(20)] == [200] * 20
-        # The workers keep the cores busy: no spare ingest writer each (ingest.group_commit).
+        # The workers keep the cores busy: no spare ingest writer each (ingest.writer).
         environ = Path(f"/proc/{first}/environ").read_bytes().split(b"\0")
         assert b"EVENTS_SPARE_WRITERS=0" in environ
         refused = subprocess.run(
@@ -104,7 +99,7 @@ def test_workers_share_one_port_and_a_dead_worker_is_replaced(transactional_db):
         assert f"Cannot listen on 127.0.0.1:{port}" in refused.stderr
 
         os.kill(first, signal.SIGKILL)
-        time.sleep(0.5)
+        wait_for_exit(first, 20)
         # Answered meanwhile: by the survivor, or by the replacement on the dead one's socket.
         statuses = [health(port) for _ in range(20)]
         replaced = wait_for_workers(server.pid, 2)

@@ -7,13 +7,13 @@ syslog-ng does, and its http() destination is the same kind of client.
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from secalerts.accounts.api_keys import create_key
 from secalerts.events.models import Event
+from tests.waiting import wait_until
 
 SYSLOG_NG = shutil.which("syslog-ng")
 pytestmark = pytest.mark.skipif(SYSLOG_NG is None, reason="syslog-ng is not installed")
@@ -27,13 +27,6 @@ destination d_intake {{
 }};
 log {{ source(s_file); destination(d_intake); }};
 """
-
-
-def wait_for_events(count: int, timeout: float = 30) -> int:
-    deadline = time.monotonic() + timeout
-    while (stored := Event.objects.count()) < count and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return stored
 
 
 def test_syslog_ng_ships_a_tailed_file_to_the_intake(start_daphne, dataset_dir, tmp_path: Path):
@@ -51,12 +44,12 @@ def test_syslog_ng_ships_a_tailed_file_to_the_intake(start_daphne, dataset_dir, 
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        stored = wait_for_events(len(first))
+        wait_until(lambda: Event.objects.count() >= len(first), 30, "the tailed lines stored")
     finally:
         shipper.terminate()
         shipper.wait(timeout=10)
 
-    assert stored == len(first)
+    assert Event.objects.count() == len(first)
     assert not Event.objects.filter(event_type="log.line").exists()
     assert set(Event.objects.values_list("source", flat=True)) == {"LabSZ"}
     assert Event.objects.filter(event_type="ssh.auth.failed_password").count() == sum(

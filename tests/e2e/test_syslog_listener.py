@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from django.conf import settings
 from secalerts.events.models import Event
 from tests.e2e import conftest as e2e
 from tests.test_dataset_replays import OPENSSH_RULES, alerted_keys, create_rule_from, load
+from tests.waiting import wait_for_exit, wait_until
 
 LOGGER = "/usr/bin/logger"
 # RSYSLOGD and RSYSLOG_MODULES may name an unpacked copy (dpkg -x): the rsyslog and
@@ -27,15 +27,6 @@ LOGGER = "/usr/bin/logger"
 RSYSLOGD = os.environ.get("RSYSLOGD") or shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
 RSYSLOG_MODULES = os.environ.get("RSYSLOG_MODULES")
 SYSLOG_NG = shutil.which("syslog-ng") or "/usr/sbin/syslog-ng"
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 @dataclass
@@ -328,7 +319,7 @@ def test_the_listener_of_a_killed_serve_exits_too(transactional_db):
         server.wait(timeout=20)
 
         # Otherwise an orphan would keep the syslog port from the next `serve`.
-        wait_until(lambda: not Path(f"/proc/{listener}").exists(), what="the listener exits")
+        wait_for_exit(listener)
     finally:
         if server.poll() is None:
             server.kill()

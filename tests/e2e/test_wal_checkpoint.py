@@ -5,12 +5,13 @@ import contextlib
 import json
 import shutil
 import sqlite3
-import time
 import urllib.request
 
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(settings.IS_POSTGRES, reason="SQLite's write-ahead log only")
 
@@ -29,17 +30,14 @@ def test_ingested_events_are_checkpointed_in_the_background(
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
 
-    # The database file alone, without its WAL: it holds only what was checkpointed.
-    deadline = time.monotonic() + 5
-    while True:
+    def checkpointed() -> int | None:
+        """Events in the database file alone, without its WAL: what was checkpointed."""
         copy = tmp_path / "copy.sqlite3"
         shutil.copyfile(connection.settings_dict["NAME"], copy)
         try:
             with contextlib.closing(sqlite3.connect(copy)) as db:
-                stored = db.execute("SELECT count(*) FROM events_event").fetchone()[0]
+                return db.execute("SELECT count(*) FROM events_event").fetchone()[0]
         except sqlite3.DatabaseError:  # copied halfway through a checkpoint
-            stored = None
-        if stored == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert stored == 200
+            return None
+
+    wait_until(lambda: checkpointed() == 200, 5, "the 200 events checkpointed")

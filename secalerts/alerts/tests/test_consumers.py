@@ -1,6 +1,8 @@
 """The alert stream through the full ASGI application: auth closes, filtering, pushes."""
 
+import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +13,11 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from secalerts.accounts.tests.bad_tokens import BAD_TOKENS
 from secalerts.alerts.broadcast import broadcaster
-from secalerts.alerts.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from secalerts.alerts.consumers import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    AlertStreamConsumer,
+)
 from secalerts.alerts.notifications import ALERTS_GROUP, notify_alerts
 from secalerts.alerts.services.triage import change_alert
 from secalerts.alerts.tests.factories import AlertFactory
@@ -224,9 +230,48 @@ async def test_pushed_alerts_are_the_alert_list_items(analyst_user, admin_user, 
     await communicator.disconnect()
 
 
+class FakeClock:
+    """The stream's clock, moved by the test: a token expires without waiting for it."""
+
+    def __init__(self) -> None:
+        self.seconds = time.time()
+        self._waiters: list[tuple[float, asyncio.Future[None]]] = []
+        self._waiting = asyncio.Event()
+
+    def time(self) -> float:
+        return self.seconds
+
+    async def wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        waiter = (self.seconds + seconds, asyncio.get_running_loop().create_future())
+        self._waiters.append(waiter)
+        self._waiting.set()
+        try:
+            await waiter[1]
+        finally:
+            self._waiters.remove(waiter)
+
+    async def someone_waiting(self) -> None:
+        await self._waiting.wait()
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+        for wake_at, waiter in self._waiters:
+            if wake_at <= self.seconds and not waiter.done():
+                waiter.set_result(None)
+
+
+@pytest.fixture
+def stream_clock(monkeypatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(AlertStreamConsumer, "clock", clock)
+    return clock
+
+
 @database_sync_to_async
-def short_token_for(user, seconds: int = 2) -> str:
-    # `exp` is whole seconds: 2 s leaves at least 1 s to connect before it passes.
+def short_token_for(user, seconds: int = 20) -> str:
+    """Expiring before the stream's first recheck (STREAM_RECHECK_SECONDS, 30)."""
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=timedelta(seconds=seconds))
     return str(token)
@@ -239,17 +284,21 @@ async def open_stream(token: str) -> WebsocketCommunicator:
     return communicator
 
 
-async def test_stream_closes_with_4401_when_its_token_expires(analyst_user):
+async def test_stream_closes_with_4401_when_its_token_expires(analyst_user, stream_clock):
     communicator = await open_stream(await short_token_for(analyst_user))
+    await stream_clock.someone_waiting()  # the stream, until its token expires
+    assert await communicator.receive_nothing()
 
+    stream_clock.advance(20)
     closing = await communicator.receive_output(timeout=5)
 
     assert closing == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
     assert not broadcaster().listeners  # no pushes are written to a closed stream
 
 
-async def test_auth_message_with_a_fresh_token_keeps_the_stream_open(analyst_user):
+async def test_auth_message_with_a_fresh_token_keeps_the_stream_open(analyst_user, stream_clock):
     communicator = await open_stream(await short_token_for(analyst_user))
+    await stream_clock.someone_waiting()
     fresh = AccessToken.for_user(analyst_user)
 
     await communicator.send_json_to({"type": "auth", "token": str(fresh)})
@@ -260,7 +309,8 @@ async def test_auth_message_with_a_fresh_token_keeps_the_stream_open(analyst_use
         "expires_at": datetime.fromtimestamp(fresh["exp"], UTC).isoformat().replace("+00:00", "Z"),
     }
     # Past the first token's expiry, the stream stays open on the fresh token.
-    assert await communicator.receive_nothing(timeout=2.5)
+    stream_clock.advance(25)
+    assert await communicator.receive_nothing()
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=2) == {"type": "pong"}
     await communicator.disconnect()
@@ -284,12 +334,14 @@ async def test_bad_auth_message_closes_with_4401(analyst_user, admin_user, kind)
     }
 
 
-async def test_deactivated_user_is_disconnected_at_the_next_recheck(analyst_user, settings):
-    settings.STREAM_RECHECK_SECONDS = 0.2
+async def test_deactivated_user_is_disconnected_at_the_next_recheck(analyst_user, stream_clock):
     communicator = await open_stream(await token_for(analyst_user))
+    await stream_clock.someone_waiting()
 
     analyst_user.is_active = False
     await database_sync_to_async(analyst_user.save)()
+    assert await communicator.receive_nothing()  # until the recheck
+    stream_clock.advance(30)
 
     assert await communicator.receive_output(timeout=5) == {
         "type": "websocket.close",
@@ -298,11 +350,12 @@ async def test_deactivated_user_is_disconnected_at_the_next_recheck(analyst_user
     assert not broadcaster().listeners
 
 
-async def test_user_who_loses_their_role_is_disconnected_with_4403(analyst_user, settings):
-    settings.STREAM_RECHECK_SECONDS = 0.2
+async def test_user_who_loses_their_role_is_disconnected_with_4403(analyst_user, stream_clock):
     communicator = await open_stream(await token_for(analyst_user))
+    await stream_clock.someone_waiting()
 
     await database_sync_to_async(analyst_user.groups.clear)()
+    stream_clock.advance(30)
 
     assert await communicator.receive_output(timeout=5) == {
         "type": "websocket.close",

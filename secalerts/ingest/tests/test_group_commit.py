@@ -1,360 +1,247 @@
-"""Requests written together (ingest.group_commit) answer exactly as if written alone."""
+"""GroupCommitter: how items are grouped, driven by a fake clock and a write the test
+holds and releases. No database, no sleeping, no measured time."""
 
 import asyncio
-import json
-import threading
-import time
-import uuid
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
-from django.db import DataError
-from rest_framework_simplejwt.tokens import AccessToken
 
-from secalerts.accounts import identity
-from secalerts.alerts.models import Alert
-from secalerts.events.models import Event
-from secalerts.ingest import group_commit
-from secalerts.ingest.group_commit import GroupCommitter, Request, write_group
-from secalerts.rules.services import create_rule
+from secalerts.ingest.group_commit import GroupCommitter
 
-# write_group closes obsolete connections as a request does, so no test transaction.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-# Not an event type the default rules watch: these tests see only their own rule,
-# whether or not an earlier transactional test flushed the shipped rules.
-GOOD = {"event_type": "vpn.login_failed", "source": "vpn", "source_ip": "192.0.2.50"}
+WAIT_SECONDS = 10  # a bound on waiting for a condition, never a measured time
+WRITE_SECONDS = 0.2  # of the fake clock
 
 
-def request(body: object, authorization: str | None, content_type: str = "application/json"):
-    headers = {b"content-type": content_type.encode()}
-    if authorization:
-        headers[b"authorization"] = authorization.encode()
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Request(headers, raw)
+class FakeClock:
+    """Time that moves only when told to (`advance`); reports when the committer waits."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._alarms: list[tuple[float, asyncio.Future[None]]] = []
+        self._next_wait: asyncio.Future[float] | None = None
+
+    def now(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+        for deadline, alarm in self._alarms:
+            if deadline <= self.seconds and not alarm.done():
+                alarm.set_result(None)
+
+    async def wait(self, event: asyncio.Event, deadline: float) -> None:
+        alarm = asyncio.get_running_loop().create_future()
+        entry = (deadline, alarm)
+        self._alarms.append(entry)
+        if self._next_wait is not None and not self._next_wait.done():
+            self._next_wait.set_result(deadline)
+        arrival = asyncio.ensure_future(event.wait())
+        try:
+            await asyncio.wait([arrival, alarm], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            arrival.cancel()
+            self._alarms.remove(entry)
+
+    async def next_wait(self) -> float:
+        """Until the committer next waits for company; the deadline it waits for."""
+        self._next_wait = asyncio.get_running_loop().create_future()
+        return await self._next_wait
 
 
-def event(**fields) -> dict:
-    return GOOD | {"id": str(uuid.uuid4())} | fields
+class FakeWrite:
+    """Stands in for writing a group: records it, takes WRITE_SECONDS of the fake clock,
+    and holds every group while `gate` is clear."""
 
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.groups: list[list[str]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.writing = asyncio.Event()
+        self.fail_with: Exception | None = None
 
-@pytest.fixture
-def three_failures_rule(transactional_db):
-    return create_rule(
-        name="Three failures",
-        severity="high",
-        condition={"field": "event_type", "op": "eq", "value": "vpn.login_failed"},
-        group_by=["source_ip"],
-        threshold={"count": 3, "window_seconds": 60},
-    )
+    async def __call__(self, items: list[str]) -> list[str]:
+        self.groups.append(list(items))
+        self.writing.set()
+        await self.gate.wait()
+        self.clock.advance(WRITE_SECONDS)
+        if self.fail_with is not None:
+            raise self.fail_with
+        return [f"wrote {item}" for item in items]
 
-
-def test_each_request_of_a_group_gets_its_own_answer(
-    analyst_user, norole_user, bearer, three_failures_rule
-):
-    analyst = bearer(analyst_user)
-    first = event(timestamp="2026-03-01T10:00:00Z")
-    batch = [event(timestamp="2026-03-01T10:00:10Z"), event(timestamp="2026-03-01T10:00:20Z")]
-    other_ip = event(source_ip="198.51.100.7", timestamp="2026-03-01T10:00:05Z")
-
-    outcomes = write_group(
-        [
-            request(first, analyst),
-            request(first, None),  # no token
-            request(first, bearer(norole_user)),  # no role
-            request(first | {"source_ip": "not an ip"}, analyst),
-            request(b'{"event_type": ', analyst),
-            request(first, analyst),  # the same id again: a retry
-            request([*batch, first], analyst),  # completes the threshold, repeats `first`
-            request(json.dumps(other_ip).encode(), analyst, "application/x-ndjson"),
-            request(first, "Bearer not.a.token"),
-        ]
-    )
-
-    statuses = [outcome.status for outcome in outcomes]
-    assert statuses == [201, 401, 403, 400, 400, 200, 201, 201, 401]
-    alert = Alert.objects.get()
-    assert alert.event_count == 3
-    assert outcomes[0].body["id"] == first["id"]
-    assert outcomes[0].body["alerts"] == [alert.pk]  # linked to the alert raised with it
-    assert outcomes[3].body["errors"] == {"source_ip": ["Enter a valid IPv4 or IPv6 address."]}
-    assert outcomes[5].body["id"] == first["id"]
-    assert outcomes[5].body["alerts"] == []  # a duplicate runs no rules
-    assert outcomes[6].body == {"accepted": 2, "duplicates": 1, "alerts": [alert.pk]}
-    assert outcomes[7].body == {"accepted": 1, "duplicates": 0, "alerts": []}
-    assert outcomes[1].headers == [(b"www-authenticate", b'Bearer realm="api"')]
-    assert [outcome.user_id for outcome in outcomes] == [
-        analyst_user.pk,
-        None,
-        norole_user.pk,
-        *[analyst_user.pk] * 5,
-        None,
-    ]
-    assert Event.objects.count() == 4
-
-
-def test_a_token_verified_once_still_expires_and_its_user_can_still_be_disabled(
-    analyst_user, monkeypatch
-):
-    token = AccessToken.for_user(analyst_user)
-    token.set_exp(lifetime=timedelta(seconds=60))
-    header = f"Bearer {token}"
-    colleague = AccessToken.for_user(analyst_user)
-    colleague.set_exp(lifetime=timedelta(minutes=5))
-
-    first = write_group([request(event(), header), request(event(), f"Bearer {colleague}")])
-    later = time.time() + 61  # the verified token is cached; its expiry is checked on use
-    monkeypatch.setattr(identity.time, "time", lambda: later)
-    expired = write_group([request(event(), header)])
-    analyst_user.is_active = False
-    analyst_user.save()
-    disabled = write_group([request(event(), f"Bearer {colleague}")])
-
-    assert [outcome.status for outcome in first] == [201, 201]
-    assert (expired[0].status, expired[0].body["code"]) == (401, "token_not_valid")
-    assert (disabled[0].status, disabled[0].body["code"]) == (401, "user_inactive")
-    assert Event.objects.count() == 2
-
-
-def test_a_request_the_database_refuses_fails_alone(analyst_user, bearer, monkeypatch):
-    analyst = bearer(analyst_user)
-    real_ingest = group_commit.ingest_events
-
-    def refuses_poison(*, events):
-        if any(e["source"] == "poison" for e in events):
-            raise DataError("value out of range")
-        return real_ingest(events=events)
-
-    monkeypatch.setattr(group_commit, "ingest_events", refuses_poison)
-
-    outcomes = write_group(
-        [
-            request(event(), analyst),
-            request([event(), event(source="poison")], analyst),
-            request(event(), analyst),
-        ]
-    )
-
-    assert [outcome.status for outcome in outcomes] == [201, 400, 201]
-    assert outcomes[1].body == {"detail": "A value is out of range.", "code": "invalid"}
-    assert Event.objects.count() == 2
-    assert not Event.objects.filter(source="poison").exists()
-
-
-def test_an_id_conflict_fails_only_its_own_request(analyst_user, bearer, three_failures_rule):
-    analyst = bearer(analyst_user)
-    stamp = "2026-03-01T10:00:00Z"
-    taken = event(timestamp=stamp)
-    write_group([request(taken, analyst)])
-    in_group = event(timestamp=stamp)
-
-    outcomes = write_group(
-        [
-            request(event(timestamp=stamp), analyst),
-            request([event(timestamp=stamp), taken | {"source": "other"}], analyst),
-            request(in_group, analyst),
-            request([in_group | {"username": "root"}], analyst),  # conflicts with the one above
-            request([taken, event(timestamp=stamp)], analyst),  # a retry: a duplicate
-        ]
-    )
-
-    assert [outcome.status for outcome in outcomes] == [201, 400, 201, 400, 201]
-    assert outcomes[1].body["code"] == outcomes[3].body["code"] == "id_conflict"
-    assert list(outcomes[1].body["errors"]) == ["1"]
-    assert list(outcomes[3].body["errors"]) == ["0"]
-    assert outcomes[4].body == {"accepted": 1, "duplicates": 1, "alerts": [Alert.objects.get().pk]}
-    assert Event.objects.count() == 4
-    assert Alert.objects.get().event_count == 4
-
-
-def test_groups_hold_at_most_a_batch_of_events_a_transaction(
-    analyst_user, bearer, settings, three_failures_rule
-):
-    settings.EVENTS_MAX_BATCH = 4
-    analyst = bearer(analyst_user)
-    stamps = ["2026-03-01T10:00:00Z", "2026-03-01T10:00:01Z", "2026-03-01T10:00:02Z"]
-
-    outcomes = write_group(
-        [
-            request([event(timestamp=stamps[0]), event(timestamp=stamps[1])], analyst),
-            request([event(timestamp=stamps[2]), event(timestamp=stamps[2])], analyst),
-            request([event(timestamp=stamps[2])], analyst),  # the next transaction
-        ]
-    )
-
-    assert [outcome.status for outcome in outcomes] == [201, 201, 201]
-    alert = Alert.objects.get()
-    assert outcomes[0].body["alerts"] == outcomes[1].body["alerts"] == [alert.pk]
-    assert outcomes[2].body["alerts"] == [alert.pk]
-    assert alert.event_count == 5
-    # The first transaction raised it, a later one updated it.
-    assert alert.updated_at > alert.created_at
-
-
-def test_requests_arriving_while_one_is_written_share_the_next_transaction(
-    analyst_user, bearer, three_failures_rule
-):
-    analyst = bearer(analyst_user)
-    bodies = [event(timestamp=f"2026-03-01T10:00:0{second}Z") for second in range(4)]
-
-    async def post_all():
-        committer = GroupCommitter()
-        return await asyncio.gather(*(committer.submit(request(b, analyst)) for b in bodies))
-
-    outcomes = asyncio.run(post_all())
-
-    # All four were queued before the writer started: one transaction, so every event
-    # is linked to the alert it completed and each answer lists it.
-    alert = Alert.objects.get()
-    assert [outcome.status for outcome in outcomes] == [201] * 4
-    assert [outcome.body["alerts"] for outcome in outcomes] == [[alert.pk]] * 4
-    assert alert.event_count == 4
-
-
-class SlowWriter:
-    """Stands in for write_group: records each group's size and start, takes WRITE_SECONDS."""
-
-    WRITE_SECONDS = 0.2
-
-    def __init__(self):
-        self.groups: list[tuple[int, float]] = []
-
-    def __call__(self, requests):
-        self.groups.append((len(requests), time.monotonic()))
-        time.sleep(self.WRITE_SECONDS)
-        return [group_commit.Outcome(201, {}) for _ in requests]
-
-
-def closed_loop(clients: int, rounds: int, writer: SlowWriter, monkeypatch):
-    """Clients that each send, wait for the answer, and send again a few ms later (the
-    round trip a real client's next request takes)."""
-    monkeypatch.setattr(group_commit, "write_group", writer)
-    submitted: list[float] = []
-
-    async def client(number: int, committer: GroupCommitter):
-        for _ in range(rounds):
-            submitted.append(time.monotonic())
-            await committer.submit(request(event(), None))
-            await asyncio.sleep(0.001 * (number + 1))
-
-    async def run():
-        committer = GroupCommitter()
-        await asyncio.gather(*(client(number, committer) for number in range(clients)))
-
-    asyncio.run(run())
-    return submitted
-
-
-def test_clients_answered_together_are_written_together_again(monkeypatch):
-    writer = SlowWriter()
-    closed_loop(4, 3, writer, monkeypatch)
-
-    # Without gathering the answered clients split up: a group of the first one back,
-    # then one of the other three, and so on.
-    assert [size for size, _ in writer.groups] == [4, 4, 4]
-
-
-def test_a_lone_client_is_never_held_back(monkeypatch):
-    writer = SlowWriter()
-    submitted = closed_loop(1, 3, writer, monkeypatch)
-
-    assert [size for size, _ in writer.groups] == [1, 1, 1]
-    # Each written at once, not after waiting a write's time for company.
-    waits = [start - sent for (_, start), sent in zip(writer.groups, submitted, strict=True)]
-    assert max(waits) < SlowWriter.WRITE_SECONDS / 2
+    def sizes(self) -> list[int]:
+        return [len(group) for group in self.groups]
 
 
 @pytest.fixture
-def small_groups(monkeypatch) -> SlowWriter:
-    """Groups full at 1,000 bytes, written by a SlowWriter."""
-    monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 1000)
-    writer = SlowWriter()
-    monkeypatch.setattr(group_commit, "write_group", writer)
-    return writer
+def clock() -> FakeClock:
+    return FakeClock()
 
 
-def test_no_waiting_for_company_when_those_waiting_fill_a_group(small_groups):
-    writer = small_groups
-    big = request(b"x" * 400, None)
+@pytest.fixture
+async def write(clock: FakeClock) -> FakeWrite:
+    return FakeWrite(clock)
 
-    async def run():
-        committer = GroupCommitter()
-        pair = [asyncio.ensure_future(committer.submit(big)) for _ in range(2)]
-        await asyncio.sleep(SlowWriter.WRITE_SECONDS / 4)  # while the pair is written
-        burst = [asyncio.ensure_future(committer.submit(big)) for _ in range(3)]
-        await asyncio.gather(*pair, *burst)
 
-    asyncio.run(run())
+@pytest.fixture
+async def committer(write: FakeWrite, clock: FakeClock) -> GroupCommitter[str, str]:
+    """Groups of at most 10 items and 1,000 characters."""
+    return GroupCommitter(write, weigh=lambda item: (1, len(item)), limits=(10, 1000), clock=clock)
+
+
+@pytest.fixture(autouse=True)
+def bounded(hang_guard: Callable[[float], AbstractContextManager[None]]) -> Iterator[None]:
+    with hang_guard(WAIT_SECONDS):
+        yield
+
+
+def submit_now(committer: GroupCommitter[str, str], item: str) -> "asyncio.Task[str]":
+    """Submits at once: an eager task has queued the item when this returns."""
+    loop = asyncio.get_running_loop()
+    return asyncio.Task(committer.submit(item), loop=loop, eager_start=True)
+
+
+async def test_items_queued_before_the_writer_starts_are_one_group(committer, write):
+    results = await asyncio.gather(*(committer.submit(item) for item in "abcd"))
+
+    assert write.groups == [["a", "b", "c", "d"]]
+    assert results == ["wrote a", "wrote b", "wrote c", "wrote d"]
+
+
+async def test_items_arriving_while_a_group_is_written_share_the_next_group(committer, write):
+    write.gate.clear()
+    first = submit_now(committer, "a")
+    await write.writing.wait()
+    later = [submit_now(committer, item) for item in "bcd"]
+    write.gate.set()
+    await asyncio.gather(first, *later)
+
+    assert write.groups == [["a"], ["b", "c", "d"]]
+
+
+async def test_a_group_takes_what_waits_up_to_its_limits(committer, write):
+    heavy = "x" * 1500  # over the 1,000 characters alone
+    items = [*"abcdefghijkl", heavy, "m", "y" * 600]
+
+    await asyncio.gather(*(committer.submit(item) for item in items))
+
+    assert write.groups == [list("abcdefghij"), ["k", "l"], [heavy], ["m", "y" * 600]]
+
+
+async def test_clients_answered_together_are_written_together_again(committer, write, clock):
+    await asyncio.gather(*(committer.submit(item) for item in "abcd"))
+    back = []
+    for item in "abc":
+        back.append(submit_now(committer, item))
+        await clock.next_wait()  # the writer looked, and waits on for the fourth
+    assert write.sizes() == [4]
+    back.append(submit_now(committer, "d"))
+    await asyncio.gather(*back)
+
+    # Without waiting for them, the clients would split up: a group of the first one
+    # back, then one of the other three, and so on.
+    assert write.sizes() == [4, 4]
+
+
+async def test_the_writer_waits_for_company_no_longer_than_the_last_write_took(
+    committer, write, clock
+):
+    await asyncio.gather(*(committer.submit(item) for item in "abcd"))
+    answered_at = clock.now()
+    alone = submit_now(committer, "e")
+    deadline = await clock.next_wait()
+    assert write.sizes() == [4]
+    clock.advance(WRITE_SECONDS)
+    await alone
+
+    assert deadline == answered_at + WRITE_SECONDS
+    assert write.groups == [list("abcd"), ["e"]]
+
+
+async def test_a_lone_client_is_never_held_back(committer, write):
+    # The fake clock stands still between writes: a committer that held a lone client
+    # back for company would never answer it (and the test would time out).
+    for item in "abc":
+        assert await committer.submit(item) == f"wrote {item}"
+
+    assert write.groups == [["a"], ["b"], ["c"]]
+
+
+async def test_no_waiting_for_company_when_those_waiting_fill_a_group(committer, write, clock):
+    big = "x" * 400
+    write.gate.clear()
+    pair = [submit_now(committer, big), submit_now(committer, big)]
+    await write.writing.wait()
+    burst = [submit_now(committer, big) for _ in range(3)]
+    write.gate.set()
+    await clock.next_wait()  # one is left, and the writer waits for company
 
     # The pair's clients never come back, but the three waiting fill a group (1,200
-    # bytes of 1,000): the next write starts at once instead of waiting a write's time.
-    assert [size for size, _ in writer.groups] == [2, 2, 1]
-    (_, first), (_, second), _ = writer.groups
-    assert second - first < SlowWriter.WRITE_SECONDS * 1.8  # waiting: 2x at least
+    # characters of 1,000): the second group was written at once, without waiting.
+    assert write.sizes() == [2, 2]
+    clock.advance(WRITE_SECONDS)
+    await asyncio.gather(*pair, *burst)
+    assert write.sizes() == [2, 2, 1]
 
 
-@pytest.mark.parametrize(
-    ("spares", "overlap", "body"),
-    [
-        (1, True, b"x" * 1200),
-        (0, False, b"x" * 1200),
-        # Short lines (syslog text): full by count of lines, far under the byte limit.
-        (1, True, b"line\n" * 10),
-    ],
-    ids=["bytes, spare", "bytes, no spare", "lines, spare"],
-)
-def test_a_full_group_goes_to_a_spare_writer_while_one_is_written(
-    spares, overlap, body, small_groups, settings
-):
-    settings.EVENTS_SPARE_WRITERS = spares
-    settings.EVENTS_MAX_BATCH = 10
-    writer = small_groups
-    big = request(body, None)
+async def test_a_failed_write_fails_each_item_of_its_group_and_no_other(committer, write):
+    write.fail_with = RuntimeError("a bug")
+    failed = await asyncio.gather(
+        *(committer.submit(item) for item in "ab"), return_exceptions=True
+    )
+    write.fail_with = None
 
-    async def run():
-        committer = GroupCommitter()
-        first = asyncio.ensure_future(committer.submit(big))
-        await asyncio.sleep(SlowWriter.WRITE_SECONDS / 4)  # while it is written
-        await asyncio.gather(first, committer.submit(big))
-
-    asyncio.run(run())
-
-    (_, first), (_, second) = writer.groups
-    assert (second - first < SlowWriter.WRITE_SECONDS) is overlap
-
-
-@pytest.mark.requires_postgres
-def test_batches_written_side_by_side_count_one_window_together(
-    analyst_user, bearer, three_failures_rule, monkeypatch, settings
-):
-    """Real concurrent transactions of one process: the group lock orders them."""
-    settings.EVENTS_SPARE_WRITERS = 1
-    monkeypatch.setattr(group_commit, "GROUP_MAX_BYTES", 100)
-    threads = []
-    both_writing = threading.Barrier(2)
-
-    def write_and_note(requests):
-        threads.append(threading.current_thread().name)
-        both_writing.wait(timeout=10)  # the two transactions start together
-        return write_group(requests)
-
-    monkeypatch.setattr(group_commit, "write_group", write_and_note)
-    analyst = bearer(analyst_user)
-    halves = [
-        [event(timestamp=f"2026-03-01T10:00:0{second}Z") for second in range(start, 6, 2)]
-        for start in (0, 1)
+    assert [type(error) for error in failed] == [RuntimeError, RuntimeError]
+    assert await asyncio.gather(*(committer.submit(item) for item in "cd")) == [
+        "wrote c",
+        "wrote d",
     ]
 
-    async def run():
-        committer = GroupCommitter()
-        first = asyncio.ensure_future(committer.submit(request(halves[0], analyst)))
-        await asyncio.sleep(0.1)
-        return await asyncio.gather(first, committer.submit(request(halves[1], analyst)))
 
-    outcomes = asyncio.run(run())
+@pytest.mark.parametrize("spares", [1, 0])
+async def test_a_full_group_goes_to_a_spare_writer_while_one_is_written(write, clock, spares):
+    spare = FakeWrite(clock)
+    committer = GroupCommitter(
+        write,
+        weigh=lambda item: (1, len(item)),
+        limits=(10, 1000),
+        clock=clock,
+        spare_write=spare,
+        spare_writers=spares,
+    )
+    full = "x" * 1200  # a group alone
+    write.gate.clear()
+    first = submit_now(committer, full)
+    await write.writing.wait()
+    second = submit_now(committer, "y" * 1200)
 
-    assert len(set(threads)) == 2
-    alert = Alert.objects.get()
-    assert alert.event_count == 6
-    assert [outcome.status for outcome in outcomes] == [201, 201]
-    assert any(outcome.body["alerts"] == [alert.pk] for outcome in outcomes)
+    if spares:
+        await spare.writing.wait()  # beside the first, which is still being written
+        assert spare.groups == [["y" * 1200]]
+    write.gate.set()
+    await asyncio.gather(first, second)
+
+    assert write.groups == [[full], *([] if spares else [["y" * 1200]])]
+    assert spare.groups == ([["y" * 1200]] if spares else [])
+
+
+async def test_a_group_not_full_waits_for_the_writer_even_with_a_spare(write, clock):
+    spare = FakeWrite(clock)
+    committer = GroupCommitter(
+        write,
+        weigh=lambda item: (1, len(item)),
+        limits=(10, 1000),
+        clock=clock,
+        spare_write=spare,
+        spare_writers=1,
+    )
+    write.gate.clear()
+    first = submit_now(committer, "a")
+    await write.writing.wait()
+    second = submit_now(committer, "b")
+    write.gate.set()
+    await asyncio.gather(first, second)
+
+    assert write.groups == [["a"], ["b"]]
+    assert spare.groups == []

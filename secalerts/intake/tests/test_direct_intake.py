@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from secalerts.accounts.api_keys import create_key
 from secalerts.alerts.models import Alert
 from secalerts.events.models import Event
-from secalerts.ingest.group_commit import Request, write_group
+from secalerts.ingest.writer import Request, write_group
 from secalerts.intake import direct
 from security_backend.asgi import application
 

@@ -91,8 +91,7 @@ async def test_a_batch_is_sealed_at_1000_lines(running):
     batcher = running(store=store, call_later=timers)
 
     batcher.add(lines(999))
-    await asyncio.sleep(0)  # let the consumer look: nothing is sealed yet
-    assert store.batches == []
+    assert not timers.scheduled[0].cancelled  # the batch is still open
     batcher.add(lines(1))
     await asyncio.wait_for(store.stored.wait(), WAIT_SECONDS)
 
@@ -107,9 +106,8 @@ async def test_a_batch_is_sealed_by_the_timer_after_200_ms(running):
 
     batcher.add(lines(3))
     batcher.add(lines(2))
-    await asyncio.sleep(0)
-    assert store.batches == []
     [timer] = timers.scheduled  # one timer per batch, started by its first line
+    assert not timer.cancelled  # the batch is still open
     assert timer.delay == pytest.approx(0.2)
     timer.fire()
     await asyncio.wait_for(store.stored.wait(), WAIT_SECONDS)
@@ -134,8 +132,10 @@ async def test_a_full_queue_makes_senders_wait_until_a_batch_is_stored(running):
 
     batcher.add(lines(20))
     assert batcher.full
-    waiter = asyncio.create_task(batcher.wait_for_room())
-    await asyncio.sleep(0)
+    # Eager: the waiter has run up to its wait when the task is made.
+    waiter = asyncio.Task(
+        batcher.wait_for_room(), loop=asyncio.get_running_loop(), eager_start=True
+    )
     assert not waiter.done()
     store.gate.set()
     await asyncio.wait_for(waiter, WAIT_SECONDS)
@@ -148,18 +148,18 @@ async def test_a_full_queue_makes_senders_wait_until_a_batch_is_stored(running):
 async def test_the_next_batch_is_parsed_while_one_is_stored(running):
     store, parsed = RecordingStore(), []
     store.gate.clear()
+    loop, all_parsed = asyncio.get_running_loop(), asyncio.Event()
 
     def parse(line: str, *, now: Any, default_host: str | None = None) -> dict[str, Any]:
         parsed.append(line)
+        if len(parsed) == 4:
+            loop.call_soon_threadsafe(all_parsed.set)
         return simple_parse(line, now=now, default_host=default_host)
 
     batcher = running(store=store, parse=parse, max_lines=2)
 
     batcher.add(lines(4))
-    for _ in range(WAIT_SECONDS * 100):  # wait for the condition, with a bound
-        if len(parsed) == 4:
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(all_parsed.wait(), WAIT_SECONDS)
 
     assert len(parsed) == 4
     assert store.batches == []  # the first batch is still being stored

@@ -81,8 +81,8 @@ class Command(BaseCommand):
         env = dict(os.environ)
         if workers > 1:
             # A spare ingest writer overlaps one process's computing with the database's
-            # (ingest.group_commit); with a worker per core the other workers do that, and
-            # spares only added contention (docs/performance.md).
+            # (ingest.writer); with a worker per core the other workers do that, and
+            # spares gain nothing or add contention (docs/performance.md).
             env.setdefault("EVENTS_SPARE_WRITERS", "0")
         processes = [self._start(listener, env) for listener in listeners]
         syslog_process = self._start_command("syslog", env) if syslog else None
