@@ -149,7 +149,8 @@ async def bench_stream(rounds: int) -> None:
     manage(
         url, "create_user", "bench", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
     )
-    with daphne(url, REDIS_URL=REDIS_URL) as first, daphne(url, REDIS_URL=REDIS_URL) as second:
+    redis = {"REDIS_URL": REDIS_URL}
+    with daphne(url, env=redis) as first, daphne(url, env=redis) as second:
         access = await token(first.port, "bench", PASSWORD)
         poster = await Connection(first.port).open()
         headers = {"Authorization": f"Bearer {access}", "Content-Type": "application/json"}

@@ -172,7 +172,7 @@ async def bench_database(kind: str, workers: int, seconds: float, scale: int) ->
     stream = Stream(load_events())
     figures: dict[str, float] = {}
     extra_env = {"REDIS_URL": REDIS_URL} if workers > 1 else {}
-    with daphne(url, workers=workers, log=None, **extra_env) as server:
+    with daphne(url, workers=workers, env=extra_env) as server:
         access = await token(server.port, "bench", PASSWORD)
         json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {access}"}
         ndjson_headers = json_headers | {"Content-Type": "application/x-ndjson"}

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,11 +112,16 @@ def _rss_kib(pid: int) -> int:
 
 @contextlib.contextmanager
 def daphne(
-    url: str, workers: int = 1, log: Path | None = None, root: Path = ROOT, **extra_env: str
+    url: str,
+    workers: int = 1,
+    log: Path | None = None,
+    root: Path = ROOT,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """One Daphne process, or `manage.py serve` with several Daphne workers on one port.
     The server's log (stderr) goes to `log` if given, else nowhere. `root`: the checkout
-    whose code it serves (another one: a baseline beside this code)."""
+    whose code it serves (another one: a baseline beside this code). `env`: settings
+    besides the database's (server_env)."""
     port = free_port()
     command = [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"]
     if workers > 1:
@@ -124,7 +129,7 @@ def daphne(
     process = subprocess.Popen(
         command,
         cwd=root,
-        env=server_env(url, **extra_env),
+        env=server_env(url, **(env or {})),
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb") if log else subprocess.DEVNULL,
     )

@@ -106,7 +106,7 @@ def main() -> None:
                     env["SYSLOG_BIND"] = f"127.0.0.1:{free_port()}"
                     if workers > 1:
                         env["REDIS_URL"] = REDIS_URL
-                    server = servers.enter_context(daphne(url, workers, root=root, **env))
+                    server = servers.enter_context(daphne(url, workers, root=root, env=env))
                     ports[(code, spares)] = server.port
             sent, rounds = asyncio.run(measure(ports, workers, args.rounds))
         stored = int(manage(url, "shell", "--no-imports", "-c", COUNT_SCRIPT).strip())

@@ -16,7 +16,7 @@ is answered. Apps above events (intake) bring theirs; the wiring (asgi.py) joins
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -30,9 +30,10 @@ from secalerts.ingest.endpoint import read_request
 from secalerts.ingest.group_commit import GroupCommitter
 from secalerts.ingest.writer import Outcome, Reader, Request, failure_outcome
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+# As Daphne passes them and Django's ASGIHandler (the fallback) takes them.
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[Mapping[str, Any]]]
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PATH = "/api/events/"

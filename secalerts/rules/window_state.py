@@ -138,8 +138,8 @@ def load_prior_hits(
     with _unpacked.lock:
         for pack_id, key, packed, alert_id in rows:
             if key not in bounds:  # once per key: a busy group has a pack per ingest
-                low, high = ranges[by_key[key]]
-                bounds[key] = (_micros(low), _micros(high))
+                since, until = ranges[by_key[key]]
+                bounds[key] = (_micros(since), _micros(until))
             low, high = bounds[key]
             times, hits = _unpacked.get(pack_id, packed)
             inside = hits[bisect_left(times, low) : bisect_right(times, high)]

@@ -47,6 +47,7 @@ async def close_code(url: str) -> int:
     async with connect(url) as websocket:
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(websocket.recv(), timeout=5)
+    assert closed.value.rcvd is not None  # the server sent a close frame
     return closed.value.rcvd.code
 
 

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is no
 
 def start_redis(port: int) -> subprocess.Popen:
     """redis-server on the port, returned once it says it is ready (sd_notify READY=1)."""
+    assert REDIS_SERVER is not None  # the module is skipped without it
     with tempfile.TemporaryDirectory() as directory:
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(f"{directory}/notify")
@@ -154,6 +155,7 @@ async def test_without_redis_the_stream_asks_clients_to_retry_and_login_says_whe
 
     with refused.value as answer:
         body = json.loads(answer.read())
+    assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4503
     assert answer.code == 503
     assert answer.headers["Retry-After"] == "5"

@@ -27,7 +27,7 @@ class FakeTimers:
     """call_later that only records: the test fires the timer itself."""
 
     def __init__(self) -> None:
-        self.scheduled: list[tuple[float, Any, bool]] = []
+        self.scheduled: list[FakeTimers.Handle] = []
 
     def __call__(self, delay: float, callback: Any) -> "FakeTimers.Handle":
         handle = FakeTimers.Handle(delay, callback)
@@ -72,17 +72,16 @@ def lines(count: int, sender: str = "127.0.0.1") -> list[Line]:
 
 @pytest.fixture
 async def running():
-    batchers: list[Batcher] = []
+    started: list[tuple[Batcher, asyncio.Task[None]]] = []
 
     def start(**options: Any) -> Batcher:
         batcher = Batcher(**{"parse": simple_parse} | options)
-        batcher.task = asyncio.create_task(batcher.run())
-        batchers.append(batcher)
+        started.append((batcher, asyncio.create_task(batcher.run())))
         return batcher
 
     yield start
-    for batcher in batchers:
-        batcher.task.cancel()
+    for batcher, task in started:
+        task.cancel()
         batcher.close()
 
 
