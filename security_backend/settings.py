@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -143,6 +144,7 @@ else:
 
 # ------------------------------------------------------ cache + channel layer
 REDIS_URL = env.str("REDIS_URL", default="")
+CHANNEL_LAYERS: dict[str, dict[str, Any]]  # each backend's CONFIG is its own shape
 if REDIS_URL:
     CACHES = {
         "default": {
