@@ -1,0 +1,145 @@
+"""A real browser for the console tests: Debian's Chromium driven by Playwright, against a
+real Daphne. Every page a test opens fails it on a console error, an uncaught exception or
+a failed request (an answer >= 400 included) that the test did not say it expects.
+
+Screenshots go to var/screenshots/ (kept by CI as artifacts)."""
+
+import json
+import re
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from conftest import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Problems:
+    """What went wrong on a page; `allow` names what a test expects to go wrong."""
+
+    seen: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.seen if not any(a.search(p) for a in self.allowed)]
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Playwright's sync API keeps an asyncio loop in this thread, so Django takes every
+    # ORM call here for one made from async code; none is (the loop only drives the
+    # browser). Set per test, and the browser lives per module: no other test runs with it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    # Debian's build, never one Playwright downloads (the machine reaches no such host).
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def console(start_daphne: Callable[..., str]) -> str:
+    return start_daphne()
+
+
+@pytest.fixture
+def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
+    """`open_page(viewport=DESKTOP)`: a page in a browser context of its own (its own
+    storage: a second person), watched for problems until the test ends."""
+    contexts, watched = [], []
+
+    def open_(viewport: dict[str, int] = DESKTOP) -> object:
+        context = chromium.new_context(viewport=viewport, base_url=console)
+        contexts.append(context)
+        page = context.new_page()
+        problems = Problems()
+        page.problems = problems  # type: ignore[attr-defined]
+        page.on(
+            "console", lambda m: m.type == "error" and problems.seen.append(f"console {m.text}")
+        )
+        page.on("pageerror", lambda error: problems.seen.append(f"exception {error}"))
+        page.on(
+            "requestfailed",
+            lambda request: problems.seen.append(f"failed {request.url} {request.failure}"),
+        )
+        page.on(
+            "response",
+            lambda response: (
+                response.status >= 400
+                and problems.seen.append(
+                    f"{response.status} {response.request.method} {response.url}"
+                )
+            ),
+        )
+        watched.append(page)
+        return page
+
+    yield open_
+    failures = {page.url: page.problems.unexpected() for page in watched}
+    for context in contexts:
+        context.close()
+    assert not any(failures.values()), failures
+
+
+def sign_in(page, user, next_path: str = "/") -> None:
+    """Through the sign-in form, as a person does; waits for the queue to be live."""
+    from playwright.sync_api import expect
+
+    page.goto(next_path)
+    page.wait_for_url(re.compile(r"/login/"))
+    page.fill("#username", user.get_username())
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(re.compile(r"^[^?]*(?<!/login/)(\?.*)?$"))
+    expect(page.locator("#user-name")).to_contain_text(user.get_username())
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def assert_accessible(page) -> None:
+    """axe-core (bundled by axe-playwright-python) finds nothing serious or critical."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [
+        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+    assert bad == [], bad
+
+
+def post_event(base: str, header: str, **fields: object) -> dict:
+    body = {"event_type": "console.test", "source": "sensor-1"} | fields
+    request = urllib.request.Request(
+        f"{base}/api/events/",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": header},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
