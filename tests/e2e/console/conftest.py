@@ -5,7 +5,9 @@ a failed request (an answer >= 400 included) that the test did not say it expect
 Screenshots go to var/screenshots/ (kept by CI as artifacts)."""
 
 import json
+import os
 import re
+import subprocess
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ import pytest
 from django.conf import settings
 
 from conftest import PASSWORD
+from tests.e2e.conftest import DAPHNE, free_port, test_database_url, wait_for_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
@@ -63,6 +66,31 @@ def console(start_daphne: Callable[..., str]) -> str:
     return start_daphne()
 
 
+@pytest.fixture(scope="module")
+def module_console(django_db_setup: None) -> Iterator[str]:
+    """One Daphne for a whole module (starting one costs about 3 s), for modules whose
+    tests ingest nothing: each test still gets its own flushed database."""
+    port = free_port()
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "security_backend.test_settings",
+        "DATABASE_URL": test_database_url(),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "security_backend.asgi:application"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture
 def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
     """`open_page(viewport=DESKTOP)`: a page in a browser context of its own (its own
@@ -79,10 +107,7 @@ def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
             "console", lambda m: m.type == "error" and problems.seen.append(f"console {m.text}")
         )
         page.on("pageerror", lambda error: problems.seen.append(f"exception {error}"))
-        page.on(
-            "requestfailed",
-            lambda request: problems.seen.append(f"failed {request.url} {request.failure}"),
-        )
+        page.on("requestfailed", lambda request: failed(problems, request))
         page.on(
             "response",
             lambda response: (
@@ -100,6 +125,12 @@ def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
     for context in contexts:
         context.close()
     assert not any(failures.values()), failures
+
+
+def failed(problems: Problems, request) -> None:
+    # A navigation cancels what the page it leaves was still loading: not a failure.
+    if request.failure != "net::ERR_ABORTED":
+        problems.seen.append(f"failed {request.url} {request.failure}")
 
 
 def sign_in(page, user, next_path: str = "/") -> None:
