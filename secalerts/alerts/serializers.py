@@ -87,14 +87,32 @@ class AlertBulkUpdateResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField(help_text="Alerts whose status changed.")
 
 
+class GivenMeansValid:
+    """A query parameter sent empty (`?until=`) is checked as a value, not taken as absent:
+    DRF skips empty form values of optional fields, which would widen the query."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if dictionary.get(self.field_name) == "":  # type: ignore[attr-defined]
+            return ""
+        return super().get_value(dictionary)  # type: ignore[misc]
+
+
+class QueryChoiceField(GivenMeansValid, serializers.ChoiceField):
+    pass
+
+
+class QueryDateTimeField(GivenMeansValid, serializers.DateTimeField):
+    pass
+
+
 class AlertStatsQuerySerializer(serializers.Serializer):
-    bucket = serializers.ChoiceField(choices=("hour", "day"), default="hour")
-    since = serializers.DateTimeField(
+    bucket = QueryChoiceField(choices=("hour", "day"), default="hour")
+    since = QueryDateTimeField(
         required=False,
         help_text="Start (moved back to its bucket's start); default: 24 hours "
         "(bucket=hour) or 30 days (bucket=day) before `until`.",
     )
-    until = serializers.DateTimeField(required=False, help_text="End, exclusive; default: now.")
+    until = QueryDateTimeField(required=False, help_text="End, exclusive; default: now.")
 
 
 class AlertStatsPointSerializer(serializers.Serializer):
