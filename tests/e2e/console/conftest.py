@@ -4,10 +4,13 @@ a failed request (an answer >= 400 included) that the test did not say it expect
 
 Screenshots go to var/screenshots/ (kept by CI as artifacts)."""
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
+import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +24,8 @@ from tests.e2e.conftest import DAPHNE, free_port, test_database_url, wait_for_po
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
+# No browser test takes a tenth of this; a call that never answers fails the test then.
+WATCHDOG_SECONDS = 120
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -47,6 +52,37 @@ def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _kill_playwright_drivers() -> None:
+    """Kills this process's Playwright driver (and with it its browser): every pending
+    call then fails at once instead of waiting for an answer that will not come."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid() and b"playwright" in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def watchdog(seconds: float = WATCHDOG_SECONDS) -> Iterator[None]:
+    timer = threading.Timer(seconds, _kill_playwright_drivers)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+@pytest.fixture(autouse=True)
+def _browser_watchdog() -> Iterator[None]:
+    # A browser call with no timeout of its own (evaluate, close) that never returns would
+    # hold the whole run until CI's limit.
+    with watchdog():
+        yield
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     if not CHROMIUM.exists():
@@ -57,8 +93,10 @@ def chromium() -> Iterator[object]:
     # Debian's build, never one Playwright downloads (the machine reaches no such host).
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
     yield browser
-    browser.close()
-    playwright.stop()
+    with watchdog(), contextlib.suppress(Exception):  # after a watchdog kill: already gone
+        browser.close()
+    with watchdog():
+        playwright.stop()
 
 
 @pytest.fixture
