@@ -23,11 +23,17 @@ export function clearTokens() {
 
 let leaving = false;
 
-/** Leaves for the sign-in page; the returned promise never settles (the page is going).
- * Once only: a second navigation would abort the first. */
+/** Marks the page as leaving (signing out, or sent to sign-in): calls still under way
+ * then never send it to sign-in again, which would abort the first navigation. */
+export function leave() {
+  const first = !leaving;
+  leaving = true;
+  return first;
+}
+
+/** Leaves for the sign-in page; the returned promise never settles (the page is going). */
 export function toLogin() {
-  if (!leaving) {
-    leaving = true;
+  if (leave()) {
     clearTokens();
     const next = location.pathname + location.search;
     location.assign(`/login/?next=${encodeURIComponent(next)}`);

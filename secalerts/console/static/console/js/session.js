@@ -1,6 +1,6 @@
 // What every signed-in page does first: who am I (roles), show Admin-only parts, sign-out.
 
-import { api, clearTokens, tokens, toLogin } from "./api.js";
+import { api, clearTokens, leave, tokens, toLogin } from "./api.js";
 import { $, $$, showMessage } from "./dom.js";
 
 /** Resolves to {me, isAdmin}; leaves for sign-in when there is no session. */
@@ -19,6 +19,7 @@ export async function startSession() {
 
 async function signOut() {
   const refresh = tokens()?.refresh;
+  leave(); // calls still under way find no tokens: they must not send us to sign-in
   clearTokens();
   if (refresh) {
     // The refresh token is revoked; the access token lapses on its own within minutes.
