@@ -52,9 +52,13 @@ def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+KILLS: list[int] = []  # one item per watchdog kill
+
+
 def _kill_playwright_drivers() -> None:
     """Kills this process's Playwright driver (and with it its browser): every pending
     call then fails at once instead of waiting for an answer that will not come."""
+    KILLS.append(1)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -83,20 +87,43 @@ def _browser_watchdog() -> Iterator[None]:
         yield
 
 
+class Chromium:
+    """Debian's chromium under Playwright, launched again if the watchdog killed it, so
+    one hung test does not fail the rest of its module."""
+
+    def __init__(self) -> None:
+        self.playwright: object = None
+        self.browser: object = None
+        self.kills = len(KILLS)
+
+    def get(self) -> object:
+        if self.browser is None or self.kills != len(KILLS):
+            self.kills = len(KILLS)
+            self.stop()
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            # Debian's build, never one Playwright downloads (this machine reaches no such host).
+            self.browser = self.playwright.chromium.launch(executable_path=str(CHROMIUM))
+        return self.browser
+
+    def stop(self) -> None:
+        if self.browser is not None:
+            with watchdog(), contextlib.suppress(Exception):  # after a kill: already gone
+                self.browser.close()
+        if self.playwright is not None:
+            with watchdog(), contextlib.suppress(Exception):
+                self.playwright.stop()
+        self.browser = self.playwright = None
+
+
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
+def chromium() -> Iterator[Chromium]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    # Debian's build, never one Playwright downloads (the machine reaches no such host).
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-    yield browser
-    with watchdog(), contextlib.suppress(Exception):  # after a watchdog kill: already gone
-        browser.close()
-    with watchdog():
-        playwright.stop()
+    browsers = Chromium()
+    yield browsers
+    browsers.stop()
 
 
 @pytest.fixture
@@ -136,7 +163,7 @@ def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
     contexts, watched = [], []
 
     def open_(viewport: dict[str, int] = DESKTOP) -> object:
-        context = chromium.new_context(viewport=viewport, base_url=console)
+        context = chromium.get().new_context(viewport=viewport, base_url=console)
         contexts.append(context)
         page = context.new_page()
         problems = Problems()
@@ -161,7 +188,8 @@ def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
     yield open_
     failures = {page.url: page.problems.unexpected() for page in watched}
     for context in contexts:
-        context.close()
+        with contextlib.suppress(Exception):  # its browser may be gone (the watchdog)
+            context.close()
     assert not any(failures.values()), failures
 
 
