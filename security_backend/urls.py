@@ -1,9 +1,10 @@
-"""Top-level URL map: /api/* per app, schema and docs, /healthz, /admin/."""
+"""Top-level URL map: /api/* per app, schema and docs, /healthz, /admin/, the console at /."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from secalerts.console.docs import redoc_view, swagger_view
 from secalerts.core.api import api_not_found
 from secalerts.core.converters import IdConverter
 from secalerts.core.health import healthz
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/", include("secalerts.intake.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),
-    path("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("swagger/", swagger_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", redoc_view(url_name="schema"), name="redoc"),
+    path("", include("secalerts.console.urls")),
 ]

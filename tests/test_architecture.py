@@ -52,8 +52,19 @@ def test_logparsers_import_nothing_of_ours_but_themselves():
 # so none can be understood only together with another, and an event's path reads
 # upwards: stored (events), matched against rules (rules, detection), raised as alerts
 # (alerts), the whole path wired by ingest, fed by intake and syslog; the periodic jobs
-# (jobs) keep the stored state in bounds.
-LAYERS = ("core", "accounts", "events", "rules", "alerts", "ingest", "intake", "syslog", "jobs")
+# (jobs) keep the stored state in bounds; the console (console) is a page over the API.
+LAYERS = (
+    "core",
+    "accounts",
+    "events",
+    "rules",
+    "alerts",
+    "ingest",
+    "intake",
+    "syslog",
+    "jobs",
+    "console",
+)
 PURE = ("detection", "logparsers")
 
 

@@ -91,7 +91,59 @@ class AlertBulkUpdateResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField(help_text="Alerts whose status changed.")
 
 
+class GivenMeansValid:
+    """A query parameter sent empty (`?until=`) is checked as a value, not taken as absent:
+    DRF skips empty form values of optional fields, which would widen the query."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        if dictionary.get(self.field_name) == "":  # type: ignore[attr-defined]
+            return ""
+        return super().get_value(dictionary)  # type: ignore[misc]
+
+
+class QueryChoiceField(GivenMeansValid, serializers.ChoiceField):
+    pass
+
+
+class QueryDateTimeField(GivenMeansValid, serializers.DateTimeField):
+    pass
+
+
+class AlertStatsQuerySerializer(serializers.Serializer):
+    bucket = QueryChoiceField(choices=("hour", "day"), default="hour")
+    since = QueryDateTimeField(
+        required=False,
+        help_text="Start (moved back to its bucket's start); default: 24 hours "
+        "(bucket=hour) or 30 days (bucket=day) before `until`.",
+    )
+    until = QueryDateTimeField(required=False, help_text="End, exclusive; default: now.")
+
+
+class AlertStatsPointSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Alerts created in the bucket, by severity."
+    )
+
+
+class AlertStatsRuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class AlertStatsSourceSerializer(serializers.Serializer):
+    source_ip = serializers.IPAddressField()
+    count = serializers.IntegerField()
+
+
 class AlertStatsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Every alert, whenever created.")
     by_status = serializers.DictField(child=serializers.IntegerField())
     by_severity = serializers.DictField(child=serializers.IntegerField())
+    bucket = serializers.ChoiceField(choices=("hour", "day"))
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    series = AlertStatsPointSerializer(many=True, help_text="Every bucket from since to until.")
+    top_rules = AlertStatsRuleSerializer(many=True, help_text="Up to 10, most alerts first.")
+    top_source_ips = AlertStatsSourceSerializer(many=True, help_text="Up to 10.")

@@ -43,6 +43,7 @@ def test_production_server_sends_security_headers(start_daphne, analyst_user):
 
     plain = request(f"{base}/api/me/")
     health = request(f"{base}/healthz", headers=behind_tls)
+    console = request(f"{base}/", headers=behind_tls)
     ingest = request(
         f"{base}/api/events/", "POST", event,
         behind_tls | {"Content-Type": "application/json",
@@ -51,7 +52,10 @@ def test_production_server_sends_security_headers(start_daphne, analyst_user):
 
     assert plain[0] == 301  # plain HTTP is redirected to HTTPS
     assert plain[1]["Location"].startswith("https://")
-    for status, headers in (health, ingest):
+    for status, headers in (health, ingest, console):
         assert status in {200, 201}
         for name, value in EXPECTED.items():
             assert headers.get(name) == value, (name, headers)
+    assert console[1]["Content-Security-Policy"].startswith(
+        "default-src 'self'; script-src 'self';"
+    )
