@@ -248,7 +248,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # Strict for every page: scripts, styles, fonts and images from this origin only, no inline
 # script or style. The API docs widen it for their views alone (secalerts/console/docs.py).
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],

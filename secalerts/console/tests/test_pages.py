@@ -49,6 +49,7 @@ def test_every_asset_a_page_names_is_served_from_here(client, path):
 
 def test_every_module_a_script_imports_exists():
     root = finders.find("console/js")
+    assert isinstance(root, str)
 
     for script in Path(root).rglob("*.js"):
         for name in re.findall(r'from "(\.[^"]+)"', script.read_text()):

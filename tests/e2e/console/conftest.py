@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -92,11 +93,12 @@ class Chromium:
     one hung test does not fail the rest of its module."""
 
     def __init__(self) -> None:
-        self.playwright: object = None
-        self.browser: object = None
+        # Playwright's own objects (imported when first needed), or None before.
+        self.playwright: Any = None
+        self.browser: Any = None
         self.kills = len(KILLS)
 
-    def get(self) -> object:
+    def get(self) -> Any:
         if self.browser is None or self.kills != len(KILLS):
             self.kills = len(KILLS)
             self.stop()
@@ -167,21 +169,20 @@ def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
         contexts.append(context)
         page = context.new_page()
         problems = Problems()
-        page.problems = problems  # type: ignore[attr-defined]
-        page.on(
-            "console", lambda m: m.type == "error" and problems.seen.append(f"console {m.text}")
-        )
+        page.problems = problems
+
+        def on_console(message: Any) -> None:
+            if message.type == "error":
+                problems.seen.append(f"console {message.text}")
+
+        def on_response(response: Any) -> None:
+            if response.status >= 400:
+                problems.seen.append(f"{response.status} {response.request.method} {response.url}")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda error: problems.seen.append(f"exception {error}"))
         page.on("requestfailed", lambda request: failed(problems, request))
-        page.on(
-            "response",
-            lambda response: (
-                response.status >= 400
-                and problems.seen.append(
-                    f"{response.status} {response.request.method} {response.url}"
-                )
-            ),
-        )
+        page.on("response", on_response)
         watched.append(page)
         return page
 

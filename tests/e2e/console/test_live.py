@@ -3,6 +3,7 @@ appear without reload; the stream is cut and restored and nothing raised meanwhi
 lost. Each test has a Daphne of its own (they ingest, and rules are cached per process)."""
 
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -44,7 +45,7 @@ def test_the_stream_is_cut_and_restored_and_the_alert_raised_meanwhile_appears(
     open_page, console, admin_user, bearer, test_rule
 ):
     page = open_page()
-    link = {"cut": False, "sockets": []}
+    link: dict[str, Any] = {"cut": False, "sockets": []}
 
     def relay(socket):
         if link["cut"]:
