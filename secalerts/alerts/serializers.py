@@ -91,14 +91,14 @@ class AlertBulkUpdateResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField(help_text="Alerts whose status changed.")
 
 
-class GivenMeansValid:
+class GivenMeansValid(serializers.Field):
     """A query parameter sent empty (`?until=`) is checked as a value, not taken as absent:
     DRF skips empty form values of optional fields, which would widen the query."""
 
     def get_value(self, dictionary: Any) -> Any:
-        if dictionary.get(self.field_name) == "":  # type: ignore[attr-defined]
+        if dictionary.get(self.field_name) == "":
             return ""
-        return super().get_value(dictionary)  # type: ignore[misc]
+        return super().get_value(dictionary)
 
 
 class QueryChoiceField(GivenMeansValid, serializers.ChoiceField):
