@@ -31,7 +31,7 @@ from secalerts.rules import registry, window_state
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """Of a batch that may hold several requests' events (ingest.group_commit)."""
+    """Of a batch that may hold several requests' events (ingest.writer)."""
 
     alert_ids: tuple[int, ...]
     stored_ids: frozenset[UUID]
