@@ -159,9 +159,10 @@ def module_console(django_db_setup: None) -> Iterator[str]:
 
 
 @pytest.fixture
-def open_page(chromium, console: str) -> Iterator[Callable[..., object]]:
+def open_page(chromium, console: str, transactional_db: None) -> Iterator[Callable[..., object]]:
     """`open_page(viewport=DESKTOP)`: a page in a browser context of its own (its own
-    storage: a second person), watched for problems until the test ends."""
+    storage: a second person), watched for problems until the test ends. Closed before
+    the database is flushed, so its page sends nothing into the flush."""
     contexts, watched = [], []
 
     def open_(viewport: dict[str, int] = DESKTOP) -> object:
