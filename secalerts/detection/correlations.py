@@ -20,10 +20,10 @@ the union over batches is the same for any arrival order or split into batches.
 A correlation referencing a correlation takes that one's occurrences as its hits.
 """
 
+import dataclasses
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple

@@ -114,7 +114,8 @@ def test_event_count_gt_needs_one_more():
     (match,) = stream.send(failures(30))
 
     assert (match.first_seen, match.last_seen) == (T0, T0 + timedelta(seconds=30))
-    assert len(match.prior_refs) == 3 and match.event_indexes == (0,)
+    assert len(match.prior_refs) == 3
+    assert match.event_indexes == (0,)
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
@@ -130,7 +131,8 @@ def test_event_count_across_batches_in_any_order_fires_once(order):
         stream.send(batches[position])
 
     (match,) = stream.fired  # the one window 0..60 completes once, whichever batch ends it
-    assert match.first_seen == T0 and match.last_seen == T0 + timedelta(seconds=60)
+    assert match.first_seen == T0
+    assert match.last_seen == T0 + timedelta(seconds=60)
     assert len(match.event_indexes) + len(match.prior_refs) == 4
 
 
