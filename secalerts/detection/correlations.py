@@ -242,7 +242,7 @@ def in_order(correlations: Sequence[Correlation]) -> list[Correlation]:
 
 
 class NewHit(NamedTuple):
-    index: int | None  # the event's position in the batch; None: an event stored earlier
+    position: int | None  # the event's position in the batch; None: an event stored earlier
     hit: Hit
     cause: int  # a batch event whose arrival made this hit (the event itself if in it)
 
@@ -339,7 +339,7 @@ def correlate(
                 target = (downstream.rule_id, tuple(ref[1][k] for k in source.projection))
                 value = source.position if downstream.spec.kind in TEMPORAL_KINDS else None
                 pending[target].extend(
-                    NewHit(n.index, n.hit._replace(value=value), n.cause) for n in occurrences
+                    NewHit(n.position, n.hit._replace(value=value), n.cause) for n in occurrences
                 )
     return Outcome(matches=matches, new_hits={r: h for r, h in pending.items() if h})
 
@@ -385,9 +385,9 @@ def _fire(
     for low, high in spans:
         members = entries[low:high]
         batch = [n for _, n in members if n is not None]
-        indexes = sorted({n.index for n in batch if n.index is not None})
+        indexes = sorted({n.position for n in batch if n.position is not None})
         causes = indexes or sorted({n.cause for n in batch})
-        refs = dict.fromkeys(hit.ref for hit, n in members if n is None or n.index is None)
+        refs = dict.fromkeys(hit.ref for hit, n in members if n is None or n.position is None)
         matches.append(
             Match(
                 rule_id=c.rule_id,
@@ -403,7 +403,7 @@ def _fire(
     for k in added:
         hit, n = entries[k]
         cause = next(cause for high, cause in cause_of_span if k < high)
-        occurrences.append(NewHit(n.index if n else None, hit, n.cause if n else cause))
+        occurrences.append(NewHit(n.position if n else None, hit, n.cause if n else cause))
     return matches, occurrences
 
 

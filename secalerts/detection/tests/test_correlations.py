@@ -31,7 +31,7 @@ PLAIN = [
 ]
 
 
-def event(second: int, event_type: str, user: str = "alice", **fields) -> dict:
+def event(second: int, event_type: str, user: str | None = "alice", **fields) -> dict:
     return {
         "id": uuid.uuid4(),
         "timestamp": T0 + timedelta(seconds=second),
