@@ -261,6 +261,8 @@ def correlation_hits(
     """The hits plain-rule matches of a batch give the correlations referencing those rules.
     An event matching two referenced rules counts once (event_count, value_count), or
     once for each rule (temporal). Events missing a group or counted value don't count."""
+    if not correlations:
+        return {}
     positions: dict[Any, list[int]] = defaultdict(list)
     for match in matches:
         positions[match.rule_id].append(match.event_indexes[0])  # plain: one event each
@@ -385,20 +387,21 @@ def _fire(
     for low, high in spans:
         members = entries[low:high]
         batch = [n for _, n in members if n is not None]
+        # Only the window's own events: never the event that completed a chain upstream,
+        # which depends on arrival order (so the alert may hold none of this batch).
         indexes = sorted({n.position for n in batch if n.position is not None})
-        causes = indexes or sorted({n.cause for n in batch})
         refs = dict.fromkeys(hit.ref for hit, n in members if n is None or n.position is None)
         matches.append(
             Match(
                 rule_id=c.rule_id,
                 group=group,
-                event_indexes=tuple(causes),
+                event_indexes=tuple(indexes),
                 first_seen=members[0][0].timestamp,
                 last_seen=members[-1][0].timestamp,
                 prior_refs=tuple(refs),
             )
         )
-        cause_of_span.append((high, causes[0]))
+        cause_of_span.append((high, min(n.cause for n in batch)))
     occurrences = []
     for k in added:
         hit, n = entries[k]

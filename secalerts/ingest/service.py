@@ -68,7 +68,9 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
         recorded = _NOTHING
         if new_events and selection is not None:
             record = functools.partial(record_matches, events=new_events, ruleset=ruleset, now=now)
-            recorded = window_state.detect(selection, ruleset, now=now, record=record)
+            recorded = window_state.detect(
+                selection, ruleset, now=now, record=record, events=new_events
+            )
     # After the write lock too (pushes read the alerts and may wait on Redis).
     notify_alerts(created=recorded.created, updated=recorded.updated)
     return IngestResult(

@@ -16,6 +16,12 @@ from dataclasses import dataclass
 from django.db import connection
 
 from secalerts import detection
+from secalerts.detection.correlations import (
+    Correlation,
+    compile_correlation,
+    in_order,
+    parse_correlation,
+)
 from secalerts.rules.models import Rule, RuleSetVersion
 
 
@@ -27,6 +33,8 @@ class ActiveRule:
     severity: str  # a level, or "inherit"
     dedup_window_seconds: int
     compiled: detection.CompiledRule
+    generate: bool = True  # False: its matches only feed correlations, no alerts of its own
+    correlation: Correlation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,9 @@ class RuleSet:
     version: str
     rules: tuple[ActiveRule, ...]
     index: detection.RuleIndex
+    # Referenced ones before those referencing them (in_order).
+    correlations: tuple[Correlation, ...] = ()
+    silent: frozenset[int] = frozenset()  # ids of rules that raise no alerts of their own
 
     @property
     def compiled(self) -> list[detection.CompiledRule]:
@@ -81,15 +92,36 @@ def active_rules() -> RuleSet:
     with _lock:
         rules = tuple(_compile_enabled())
         index = detection.index_rules([rule.compiled for rule in rules])
-        _cached = RuleSet(version=version, rules=rules, index=index)
+        _cached = RuleSet(
+            version=version,
+            rules=rules,
+            index=index,
+            correlations=tuple(in_order([r.correlation for r in rules if r.correlation])),
+            silent=frozenset(rule.id for rule in rules if not rule.generate),
+        )
         return _cached
 
 
 def _compile_enabled() -> list[ActiveRule]:
     compiled = []
-    for rule in Rule.objects.filter(enabled=True).order_by("pk"):
+    enabled = list(Rule.objects.filter(enabled=True).order_by("pk"))
+    # What a correlation may take hits from: enabled plain rules and correlations.
+    referable = {
+        rule.pk: (tuple(rule.group_by) if rule.correlation is not None else None)
+        for rule in enabled
+        if rule.threshold is None
+    }
+    for rule in enabled:
         try:
             predicate = rule.compile()
+            correlation = None
+            if rule.correlation is not None:
+                correlation = compile_correlation(
+                    parse_correlation(rule.correlation),
+                    rule_id=rule.pk,
+                    group_by=rule.group_by,
+                    referenced=referable,
+                )
         except detection.RuleSyntaxError:
             # Saved around validation (a raw SQL edit, say): skip it rather than fail ingestion.
             logger.exception("rule %s does not compile and is skipped", rule.pk)
@@ -102,6 +134,8 @@ def _compile_enabled() -> list[ActiveRule]:
                 severity=rule.severity,
                 dedup_window_seconds=rule.dedup_window_seconds,
                 compiled=predicate,
+                generate=rule.generate,
+                correlation=correlation,
             )
         )
     return compiled

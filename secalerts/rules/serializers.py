@@ -6,14 +6,22 @@ from rest_framework import serializers
 
 from secalerts import detection
 from secalerts.core.strict_fields import StrictCharField, StrictIntegerField, StrictModelSerializer
-from secalerts.rules.models import SEVERITY_CHOICES, Rule, compile_definition
+from secalerts.rules.models import (
+    DEFINITION_FIELDS,
+    SEVERITY_CHOICES,
+    Rule,
+    check_definition,
+    field_of,
+)
 
 
 class RuleSerializer(StrictModelSerializer):
     severity = serializers.ChoiceField(choices=[value for value, _ in SEVERITY_CHOICES])
     condition = serializers.JSONField(
+        required=False,
+        allow_null=True,
         help_text='Condition tree: {"all": [...]}, {"any": [...]}, {"not": {...}}, '
-        'or a leaf {"field": F, "op": OP, "value": V}.'
+        'or a leaf {"field": F, "op": OP, "value": V}. Null for a correlation rule.',
     )
     group_by = serializers.ListField(
         child=StrictCharField(max_length=200), required=False, max_length=10
@@ -22,6 +30,16 @@ class RuleSerializer(StrictModelSerializer):
         required=False,
         allow_null=True,
         help_text='{"count": N, "window_seconds": W, "distinct_field": F?} or null.',
+    )
+    correlation = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='{"type": "event_count" | "value_count" | "temporal" | "temporal_ordered", '
+        '"rules": [rule ids], "timespan_seconds": N, "condition": {"gte" | "gt": N}, '
+        '"field": F (value_count), "aliases": {...}} or null. See docs/rules.md.',
+    )
+    generate = serializers.BooleanField(
+        required=False, help_text="Raises alerts of its own (false: only feeds correlations)."
     )
     dedup_window_seconds = StrictIntegerField(min_value=0, max_value=31_536_000, default=3600)
 
@@ -36,6 +54,8 @@ class RuleSerializer(StrictModelSerializer):
             "condition",
             "group_by",
             "threshold",
+            "correlation",
+            "generate",
             "dedup_window_seconds",
             "created_at",
             "updated_at",
@@ -44,18 +64,16 @@ class RuleSerializer(StrictModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         merged = {
-            name: attrs.get(name, getattr(self.instance, name, None))
-            for name in ("condition", "group_by", "threshold")
+            name: attrs.get(name, getattr(self.instance, name, None)) for name in DEFINITION_FIELDS
         }
         try:
-            compile_definition(
-                rule_id=None,
+            check_definition(
+                rule_id=getattr(self.instance, "pk", None),
                 condition=merged["condition"],
                 group_by=merged["group_by"] or [],
                 threshold=merged["threshold"],
+                correlation=merged["correlation"],
             )
         except detection.RuleSyntaxError as error:
-            field = error.path.split(".")[0].split("[")[0]
-            field = field if field in merged else "condition"
-            raise serializers.ValidationError({field: [str(error)]}) from error
+            raise serializers.ValidationError({field_of(error): [str(error)]}) from error
         return attrs

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 
+from secalerts.core.errors import ConflictError
 from secalerts.rules import registry
 from secalerts.rules.models import Rule
 
@@ -28,5 +29,16 @@ def update_rule(*, rule: Rule, **changes: Any) -> Rule:
 
 @transaction.atomic
 def delete_rule(*, rule: Rule) -> None:
+    """Raises ConflictError while a correlation rule references it."""
+    users = [
+        other.name
+        for other in Rule.objects.filter(correlation__isnull=False)
+        if rule.pk in (other.correlation or {}).get("rules", [])
+    ]
+    if users:
+        raise ConflictError(
+            f"rule {rule.pk} is referenced by correlation rules: {', '.join(sorted(users))}; "
+            "change or delete those first"
+        )
     rule.delete()
     registry.bump_version()

@@ -1,5 +1,5 @@
-"""Threshold window state in the database, and `detect`: a batch's rule matches counted
-against it and recorded.
+"""Threshold and correlation window state in the database, and `detect`: a batch's rule
+matches counted against it and recorded.
 
 State lives in the database, not in a process, so any number of workers give the
 same alerts as one; the advisory locks make two workers counting the same group
@@ -22,6 +22,7 @@ from django.db import connection
 
 from secalerts import detection
 from secalerts.core import bulk_insert
+from secalerts.detection import correlations
 from secalerts.rules.models import ThresholdHitPack
 from secalerts.rules.registry import RuleSet, group_key
 
@@ -44,25 +45,50 @@ def detect[R: Recorded](
     now: datetime,
     # (matches, alert id -> refs of prior hits already linked to it) -> what was recorded
     record: Callable[[list[detection.Match], Mapping[int, Set[Any]]], R],
+    events: Sequence[Mapping[str, Any]] = (),
 ) -> R:
-    """Count a batch's threshold hits against the stored window and record every match.
+    """Count a batch's threshold and correlation hits against the stored windows and
+    record every match.
 
     Call inside the ingest transaction, with the selection (`detection.select`) of the
-    events that transaction stored. The whole sequence, in order: lock the groups
-    touched, load their prior hits, count the windows now complete, record the matches
-    (`record`: plain-rule matches and counted ones), store the new hits with the alert
-    that took them all, if one did.
+    `events` that transaction stored. The whole sequence, in order: lock the groups
+    touched (a correlation chain's included), load their prior hits, count the windows
+    now complete, record the matches (`record`: plain-rule matches and counted ones,
+    less those of rules that raise no alerts of their own), store the new hits with
+    the alert that took them all, if one did.
     """
     keys = {ref: group_key(*ref) for ref in selection.new_hits}  # threshold groups
-    lock_groups({*keys.values(), *(group_key(m.rule_id, m.group) for m in selection.matches)})
-    if not selection.new_hits:
-        return record(selection.matches, {})
-    prior = load_prior_hits(selection.lookup_ranges(), keys)
-    counted = detection.threshold_matches(selection, ruleset.compiled, prior.hits)
-    recorded = record([*selection.matches, *counted], prior.linked)
+    chained = correlations.correlation_hits(ruleset.correlations, selection.matches, events)
+    ranges = correlations.lookup_ranges(ruleset.correlations, chained) if chained else {}
+    chain_keys = {ref: group_key(*ref) for ref in ranges}
+    lock_groups(
+        {
+            *keys.values(),
+            *chain_keys.values(),
+            *(group_key(m.rule_id, m.group) for m in selection.matches),
+        }
+    )
+    plain = _alerting(selection.matches, ruleset.silent)
+    if not selection.new_hits and not ranges:
+        return record(plain, {})
+    prior = load_prior_hits({**selection.lookup_ranges(), **ranges}, {**keys, **chain_keys})
+    counted = _alerting(
+        detection.threshold_matches(selection, ruleset.compiled, prior.hits), ruleset.silent
+    )
+    outcome = correlations.correlate(ruleset.correlations, chained, prior.hits)
+    correlated = _alerting(outcome.matches, ruleset.silent)
+    recorded = record([*plain, *counted, *correlated], prior.linked)
     alerts = _sole_alerts(selection.new_hits, counted, recorded.alert_of)
     store_hits(selection.new_hits, keys, alerts=alerts, now=now)
+    # Correlation hits are stored without an alert: a chain's hit is an occurrence
+    # of another correlation, not one event linked to one alert.
+    chain_hits = {ref: [(n.cause, n.hit) for n in hits] for ref, hits in outcome.new_hits.items()}
+    store_hits(chain_hits, chain_keys, alerts={}, now=now)
     return recorded
+
+
+def _alerting(matches: list[detection.Match], silent: Set[int]) -> list[detection.Match]:
+    return [m for m in matches if m.rule_id not in silent] if silent else matches
 
 
 def _sole_alerts(

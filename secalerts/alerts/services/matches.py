@@ -124,7 +124,8 @@ def _new_alert(
 ) -> Alert:
     group = detection.group_dict(rule.compiled, match.group)
     values = ", ".join("-" if value is None else str(value) for value in group.values())
-    first_event = events[min(match.event_indexes, key=lambda i: events[i]["timestamp"])]
+    # A correlation chain can complete on events all stored earlier: none of this batch.
+    first = min(match.event_indexes, key=lambda i: events[i]["timestamp"], default=None)
     alert = Alert(
         title=f"{rule.name}: {values}"[:500] if values else rule.name[:500],
         description=rule.description,
@@ -132,7 +133,7 @@ def _new_alert(
         rule_id=rule.id,
         group=group,
         group_key=key,
-        source_ip=first_event["source_ip"],
+        source_ip=None if first is None else events[first]["source_ip"],
         event_count=0,
         first_seen=match.first_seen,
         last_seen=match.last_seen,
