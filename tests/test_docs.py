@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
+from secalerts.detection.correlations import parse_correlation
 from secalerts.rules.models import compile_definition
 from secalerts.rules.serializers import RuleSerializer
 from tests import markdown_docs
@@ -197,6 +198,9 @@ def test_json_and_python_examples_parse_and_rule_examples_compile(path):
             where = f"rules.md line {block.first_line}"
             assert set(value) <= fields, f"{where}: unknown fields"
             assert {"name", "severity", "condition"} <= set(value), f"{where}: required fields"
+            if value.get("correlation") is not None:  # its references need the database
+                parse_correlation(value["correlation"])
+                continue
             compile_definition(
                 rule_id=None,
                 condition=value["condition"],
