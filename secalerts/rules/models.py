@@ -171,6 +171,8 @@ class RuleSetVersion(models.Model):
 
 class ThresholdHitPack(models.Model):
     """The hits one ingest counted for one (rule, group), kept while they can complete a window.
+    A correlation rule's hits too: events of the rules it references, or occurrences of
+    the correlations it references (value: the distinct value, or the rule's position).
 
     One row per group and transaction, not per counted event: a batch of 1000 events
     counted by ten rules writes a row per group it touched (about 190 for the OpenSSH
