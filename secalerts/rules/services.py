@@ -30,15 +30,20 @@ def update_rule(*, rule: Rule, **changes: Any) -> Rule:
 @transaction.atomic
 def delete_rule(*, rule: Rule) -> None:
     """Raises ConflictError while a correlation rule references it."""
+    check_unreferenced(rule_ids={rule.pk})
+    rule.delete()
+
+
+def check_unreferenced(*, rule_ids: set[int]) -> None:
+    """Raises ConflictError if a correlation rule not among `rule_ids` references one of them."""
     users = [
         other.name
-        for other in Rule.objects.filter(correlation__isnull=False)
-        if rule.pk in (other.correlation or {}).get("rules", [])
+        for other in Rule.objects.filter(correlation__isnull=False).exclude(pk__in=rule_ids)
+        if rule_ids & set((other.correlation or {}).get("rules", []))
     ]
     if users:
         raise ConflictError(
-            f"rule {rule.pk} is referenced by correlation rules: {', '.join(sorted(users))}; "
+            f"referenced by correlation rules: {', '.join(sorted(users))}; "
             "change or delete those first"
         )
-    rule.delete()
     registry.bump_version()

@@ -309,3 +309,21 @@ def test_two_workers_raise_what_one_worker_raises(attempt):
     assert count.event_count == 10
     (chain,) = Alert.objects.filter(rule=followed)
     assert chain.event_count == 2
+
+
+def test_the_admin_refuses_to_delete_a_referenced_rule(admin_client):
+    failed = plain("Failed login", "win.security.4625")
+    create_rule(**correlation_body(rules=[failed.pk]), condition=None)
+
+    single = admin_client.post(
+        reverse("admin:rules_rule_delete", args=[failed.pk]), {"post": "yes"}, follow=True
+    )
+    bulk = admin_client.post(
+        reverse("admin:rules_rule_changelist"),
+        {"action": "delete_selected", "_selected_action": [failed.pk], "post": "yes"},
+        follow=True,
+    )
+
+    assert b"eferenced by correlation rules: Correlated" in single.content
+    assert b"eferenced by correlation rules: Correlated" in bulk.content
+    assert Rule.objects.filter(pk=failed.pk).exists()
