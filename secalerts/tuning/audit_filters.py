@@ -1,0 +1,18 @@
+"""Query-string filters for the audit trail."""
+
+import django_filters
+
+from secalerts.audit.models import AuditEntry
+
+
+class AuditFilter(django_filters.FilterSet):
+    target_type = django_filters.CharFilter()
+    target_id = django_filters.CharFilter()
+    actor = django_filters.CharFilter()
+    action = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+
+    class Meta:
+        model = AuditEntry
+        fields = ("target_type", "target_id", "actor", "action", "since", "until")
