@@ -110,10 +110,15 @@ def _alert_body(pending: PendingAlert, **extra: Any) -> dict[str, Any]:
         "group": alert.group,
         "source_ip": alert.source_ip,
         "event_count": len(pending.new_event_ids | pending.prior_event_ids),
-        "first_seen": alert.first_seen.isoformat(),
-        "last_seen": alert.last_seen.isoformat(),
+        "first_seen": _time(alert.first_seen),
+        "last_seen": _time(alert.last_seen),
         **extra,
     }
+
+
+def _time(moment: datetime) -> str:
+    """As the API writes times (DRF's form in UTC): ISO 8601 with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # ------------------------------------------------------------------------ backtest
@@ -159,8 +164,8 @@ def backtest(*, rule: Rule, since: datetime, until: datetime, now: datetime) -> 
     alerts = _alerts(run.open_alerts)
     return {
         "rule": {"id": rule.pk, "name": rule.name},
-        "since": since.isoformat(),
-        "until": until.isoformat(),
+        "since": _time(since),
+        "until": _time(until),
         "events_scanned": run.scanned,
         "events_matched": run.matched,
         "matches": run.first_matches,
@@ -207,7 +212,7 @@ def _forget_before(prior: dict[Any, list[detection.Hit]], moment: datetime) -> N
 
 def _event_body(event: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        name: value.isoformat() if isinstance(value, datetime) else value
+        name: _time(value) if isinstance(value, datetime) else value
         for name, value in event.items()
         if name != "id"
     } | {"id": str(event["id"])}
@@ -270,8 +275,8 @@ def _row_converter() -> Callable[[Sequence[Any]], dict[str, Any]]:
         event = dict(zip(_COLUMNS, row, strict=True))
         data = event["data"]
         event["data"] = _decode_json(data) if isinstance(data, str | bytes) else data
-        if not postgres:
-            event["timestamp"] = datetime.fromisoformat(event["timestamp"]).replace(tzinfo=UTC)
+        if not postgres:  # naive UTC times and hex ids
+            event["timestamp"] = event["timestamp"].replace(tzinfo=UTC)
             event["id"] = UUID(event["id"])
         return event
 

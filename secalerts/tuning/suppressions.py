@@ -19,6 +19,7 @@ from django.db.models import F
 from secalerts import detection
 from secalerts.audit.services import Actor, record, snapshot
 from secalerts.core.errors import InvalidInput
+from secalerts.detection.fields import compile_field
 from secalerts.rules import registry
 from secalerts.rules.registry import RuleSet
 from secalerts.tuning.models import Suppression
@@ -85,7 +86,7 @@ def _is_group(group: object) -> bool:
         return False
     try:
         for name in group:
-            detection.compile_rule({"field": name, "op": "exists"})
+            compile_field(name, "group")
     except detection.RuleSyntaxError:
         return False
     return all(value is None or isinstance(value, str | int | float) for value in group.values())

@@ -128,10 +128,7 @@ def test_gives_the_alerts_ingestion_raises_on_an_empty_database(api_client, bear
     assert [
         (a["title"], a["severity"], a["event_count"], a["first_seen"], a["last_seen"])
         for a in tested
-    ] == [
-        (a.title, a.severity, a.event_count, a.first_seen.isoformat(), a.last_seen.isoformat())
-        for a in stored
-    ]
+    ] == [(a.title, a.severity, a.event_count, _z(a.first_seen), _z(a.last_seen)) for a in stored]
 
 
 @pytest.mark.parametrize(
@@ -178,3 +175,7 @@ def test_no_role_and_anonymous_may_not_test(api_client, bearer, norole_user):
 
     assert post(api_client, bearer, norole_user, "rule-test", body).status_code == 403
     assert api_client.post("/api/rules/test/", body, format="json").status_code == 401
+
+
+def _z(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
