@@ -37,9 +37,9 @@ def ingest(api_client, bearer, user, events: list[dict]):
     return response
 
 
-def stored_counts() -> dict[str, int]:
+def stored_counts() -> dict[str, object]:
     """Rows of every table ingestion and the tuning endpoints write."""
     models = (Event, Alert, AlertEvent, ThresholdHitPack, Suppression, AuditEntry, Rule)
-    counts = {model.__name__: model.objects.count() for model in models}
+    counts: dict[str, object] = {model.__name__: model.objects.count() for model in models}
     counts["stamp"] = RuleSetVersion.objects.values_list("stamp", flat=True).first()
     return counts

@@ -35,10 +35,12 @@ def test_rule_changes_are_recorded_with_actor_and_before_after(api_client, beare
     assert [e["action"] for e in entries] == ["deleted", "disabled", "updated", "created"]
     assert {(e["actor"], e["actor_kind"]) for e in entries} == {("alice-admin", "user")}
     deleted, disabled, updated, created = entries
-    assert created["before"] is None and created["after"]["severity"] == "low"
+    assert created["before"] is None
+    assert created["after"]["severity"] == "low"
     assert (updated["before"]["severity"], updated["after"]["severity"]) == ("low", "high")
     assert (disabled["before"]["enabled"], disabled["after"]["enabled"]) == (True, False)
-    assert deleted["before"]["name"] == "Audited" and deleted["after"] is None
+    assert deleted["before"]["name"] == "Audited"
+    assert deleted["after"] is None
 
 
 def test_suppression_changes_are_recorded(api_client, bearer, admin_user):
@@ -131,7 +133,8 @@ def test_django_admin_changes_are_recorded_and_the_trail_is_read_only(client):
     delete = client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"})
 
     assert (entry.actor, entry.action) == ("root", "created")
-    assert change_page.status_code == 200 and b"Save" not in change_page.content
+    assert change_page.status_code == 200
+    assert b"Save" not in change_page.content
     assert change.status_code == 403
     assert delete.status_code == 403
     assert AuditEntry.objects.get(pk=entry.pk).action == "created"

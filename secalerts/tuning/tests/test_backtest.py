@@ -1,6 +1,8 @@
 """POST /api/rules/{id}/backtest/: a stored rule over stored events of a range: counts,
 the first 100 matches, the alerts it would have raised; nothing stored; bounded."""
 
+from typing import Any
+
 import pytest
 from django.test import override_settings
 
@@ -10,7 +12,7 @@ from secalerts.tuning.tests.helpers import FAILURE, at, event, ingest, post, sto
 
 pytestmark = pytest.mark.django_db
 
-BRUTE = {
+BRUTE: dict[str, Any] = {
     "name": "Backtest brute force",
     "severity": "high",
     "condition": FAILURE,
