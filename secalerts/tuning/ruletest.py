@@ -26,6 +26,7 @@ from secalerts import detection
 from secalerts.alerts.services.matches import PendingAlert, plan_alerts
 from secalerts.core import bulk_insert
 from secalerts.core.errors import InvalidInput
+from secalerts.detection.operators import OPERATORS
 from secalerts.detection.schema import SENT_FIELDS
 from secalerts.events.models import Event
 from secalerts.events.validation import validate_items
@@ -135,7 +136,7 @@ class _Run:
     now: datetime
     scanned: int = 0
     matched: int = 0
-    first_matches: list[dict[str, Any]] = field(default_factory=list)
+    first_matches: list[UUID] = field(default_factory=list)  # their ids
     open_alerts: dict[str, list[PendingAlert]] = field(default_factory=lambda: defaultdict(list))
     prior: dict[Any, list[detection.Hit]] = field(default_factory=lambda: defaultdict(list))
 
@@ -146,7 +147,8 @@ def backtest(*, rule: Rule, since: datetime, until: datetime, now: datetime) -> 
     deadline = time.monotonic() + settings.BACKTEST_MAX_SECONDS
     active = active_rule({name: getattr(rule, name) for name in _RULE_FIELDS}, rule_id=rule.pk)
     run = _Run(rule=active, ruleset=_ruleset(active), now=now)
-    for chunk in _stored_events(active.compiled, since, until, limit=max_events + 1):
+    columns = _columns_read(active, rule.condition)
+    for chunk in _stored_events(active.compiled, columns, since, until, limit=max_events + 1):
         run.scanned += len(chunk)
         if run.scanned > max_events:
             raise BacktestLimit(
@@ -168,7 +170,7 @@ def backtest(*, rule: Rule, since: datetime, until: datetime, now: datetime) -> 
         "until": _time(until),
         "events_scanned": run.scanned,
         "events_matched": run.matched,
-        "matches": run.first_matches,
+        "matches": _full_events(run.first_matches),
         "alert_count": len(alerts),
         "alerts": [_alert_body(p) for p in alerts[:LISTED_ALERTS]],
     }
@@ -186,8 +188,9 @@ def _run_chunk(run: _Run, events: list[dict[str, Any]]) -> None:
         | {i for hits in selection.new_hits.values() for i, _ in hits}
     )
     run.matched += len(matched)
-    for i in matched[: FIRST_MATCHES - len(run.first_matches)]:
-        run.first_matches.append(_event_body(events[i]))
+    run.first_matches += [
+        events[i]["id"] for i in matched[: FIRST_MATCHES - len(run.first_matches)]
+    ]
     matches = list(selection.matches)
     if selection.new_hits:
         threshold = run.rule.compiled.threshold
@@ -218,20 +221,63 @@ def _event_body(event: Mapping[str, Any]) -> dict[str, Any]:
     } | {"id": str(event["id"])}
 
 
+# What every backtest reads: the keyset, and what alerts take from their events.
+_ALWAYS_READ = ("id", "timestamp", "severity", "source_ip")
+_LEAF_KEYS = frozenset({"field", "op", "value", "ignore_case"})
+
+
+def _columns_read(rule: ActiveRule, condition: object) -> tuple[str, ...]:
+    """The event columns the rule can look at: a rule of a few plain fields reads only
+    those (reading and decoding every event's `data` was most of a backtest's time).
+    All of them when the condition holds anything this does not know to be a plain
+    leaf."""
+    fields: set[str] = set(_ALWAYS_READ)
+    fields.update(rule.compiled.group_by)
+    threshold = rule.compiled.threshold
+    if threshold is not None and threshold.distinct_field is not None:
+        fields.add(threshold.distinct_field)
+    pending = [condition]
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, dict):
+            return _COLUMNS
+        if set(node) in ({"all"}, {"any"}):
+            pending.extend(next(iter(node.values())))
+        elif set(node) == {"not"}:
+            pending.append(node["not"])
+        elif set(node) <= _LEAF_KEYS and node.get("op") in OPERATORS:
+            fields.add(node["field"])
+        else:
+            return _COLUMNS
+    tops = {name.split(".")[0] for name in fields}
+    return tuple(name for name in _COLUMNS if name in tops)
+
+
+def _full_events(ids: list[UUID]) -> list[dict[str, Any]]:
+    """The stored events of these ids, whole, in the order given."""
+    rows = {row["id"]: row for row in Event.objects.filter(pk__in=ids).values(*_COLUMNS)}
+    return [_event_body(rows[event_id]) for event_id in ids if event_id in rows]
+
+
 _TIME_OF = operator.itemgetter(0)  # Hit.timestamp
 _COLUMNS = tuple(name for name in SENT_FIELDS if name != "received_by")
 _decode_json = msgspec.json.Decoder().decode
 
 
 def _stored_events(
-    rule: detection.CompiledRule, since: datetime, until: datetime, *, limit: int
+    rule: detection.CompiledRule,
+    read: tuple[str, ...],
+    since: datetime,
+    until: datetime,
+    *,
+    limit: int,
 ) -> Iterator[list[dict[str, Any]]]:
     """The events in range the rule could match, as event dicts, in (timestamp, id)
     order, CHUNK at a time by keyset (each query one index range; nothing held open
     between chunks). The rule's event types, when it names them, go into the WHERE:
     the events of other types are neither read nor counted as scanned."""
     table = connection.ops.quote_name(Event._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(name) for name in _COLUMNS)
+    columns = ", ".join(connection.ops.quote_name(name) for name in read)
     adapt = bulk_insert.datetime_adapter()
     where = ["timestamp >= %s", "timestamp <= %s"]
     params: list[Any] = [adapt(since), adapt(until)]
@@ -239,42 +285,43 @@ def _stored_events(
         types = sorted(rule.event_types)
         where.append(f"event_type IN ({', '.join(['%s'] * len(types))})")
         params += types
-    read = 0
+    done = 0
     after: tuple[Any, Any] | None = None
-    convert = _row_converter()
-    while read < limit:
-        keyset = ["(timestamp > %s OR (timestamp = %s AND id > %s))"] if after else []
+    convert = _row_converter(read)
+    last_time, last_id = read.index("timestamp"), read.index("id")
+    while done < limit:
+        # "t >= T AND (t > T OR id > I)": the first part is an index range, so each
+        # query starts at the previous chunk's end instead of scanning up to it.
+        keyset = ["timestamp >= %s AND (timestamp > %s OR id > %s)"] if after else []
         keyset_params = [after[0], after[0], after[1]] if after else []
         sql = (
             f"SELECT {columns} FROM {table} "  # noqa: S608 - names are ours
             f"WHERE {' AND '.join(where + keyset)} ORDER BY timestamp, id LIMIT %s"
         )
-        size = min(CHUNK, limit - read)
+        size = min(CHUNK, limit - done)
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, *keyset_params, size])
             rows = cursor.fetchall()
         if not rows:
             return
-        read += len(rows)
-        after = (rows[-1][_TIMESTAMP], rows[-1][_ID])
+        done += len(rows)
+        after = (rows[-1][last_time], rows[-1][last_id])
         yield [convert(row) for row in rows]
         if len(rows) < size:
             return
 
 
-_TIMESTAMP = _COLUMNS.index("timestamp")
-_ID = _COLUMNS.index("id")
-_DATA = _COLUMNS.index("data")
-
-
-def _row_converter() -> Callable[[Sequence[Any]], dict[str, Any]]:
-    """A stored row -> the event dict ingestion would have selected over."""
+def _row_converter(read: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A stored row of the columns `read` -> the event dict (of those fields) ingestion
+    would have selected over."""
     postgres = connection.vendor == "postgresql"
+    has_data = "data" in read
 
     def convert(row: Sequence[Any]) -> dict[str, Any]:
-        event = dict(zip(_COLUMNS, row, strict=True))
-        data = event["data"]
-        event["data"] = _decode_json(data) if isinstance(data, str | bytes) else data
+        event = dict(zip(read, row, strict=True))
+        if has_data:
+            data = event["data"]
+            event["data"] = _decode_json(data) if isinstance(data, str | bytes) else data
         if not postgres:  # naive UTC times and hex ids
             event["timestamp"] = event["timestamp"].replace(tzinfo=UTC)
             event["id"] = UUID(event["id"])

@@ -4,6 +4,7 @@ the first 100 matches, the alerts it would have raised; nothing stored; bounded.
 from typing import Any
 
 import pytest
+from django.forms.models import model_to_dict
 from django.test import override_settings
 
 from secalerts.rules.services import create_rule
@@ -106,3 +107,40 @@ def test_bad_ranges_and_unknown_rules(api_client, bearer, admin_user, stored):
 
 def test_analyst_may_not_backtest(api_client, bearer, analyst_user, stored):
     assert backtest(api_client, bearer, analyst_user, stored.pk, at(0), at(10)).status_code == 403
+
+
+def test_reads_only_the_columns_the_rule_needs_and_lists_whole_events(
+    api_client, bearer, admin_user
+):
+    events = [
+        event(i, username=f"u{i}", data={"family": "Emotet" if i % 2 else "x"}) for i in range(6)
+    ]
+    ingest(api_client, bearer, admin_user, events)
+    on_user = create_rule(
+        name="On user", severity="low",
+        condition={"all": [FAILURE, {"field": "username", "op": "in", "value": ["u1", "u2"]}]},
+    )  # fmt: skip
+    on_data = create_rule(
+        name="On data", severity="low",
+        condition={"field": "data.family", "op": "eq", "value": "Emotet"},
+    )  # fmt: skip
+
+    by_user = backtest(api_client, bearer, admin_user, on_user.pk, at(0), at(10)).json()
+    by_data = backtest(api_client, bearer, admin_user, on_data.pk, at(0), at(10)).json()
+
+    read = ruletest._columns_read(
+        ruletest.active_rule(model_to_dict(on_user), rule_id=on_user.pk), on_user.condition
+    )
+    assert read == ("id", "timestamp", "event_type", "severity", "source_ip", "username")
+    assert [m["username"] for m in by_user["matches"]] == ["u1", "u2"]
+    assert by_user["matches"][0]["data"] == {"family": "Emotet"}  # whole events listed
+    assert [m["username"] for m in by_data["matches"]] == ["u1", "u3", "u5"]
+
+
+def test_a_condition_it_does_not_know_reads_every_column():
+    rule = ruletest.active_rule({"condition": FAILURE}, rule_id=1)
+
+    odd = {"all": [FAILURE, {"field": "message", "op": "contains", "value": "x", "new": 1}]}
+
+    assert ruletest._columns_read(rule, odd) == ruletest._COLUMNS
+    assert "data" not in ruletest._columns_read(rule, FAILURE)
