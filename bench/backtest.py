@@ -102,7 +102,7 @@ def read_floor(url: str, columns: list[str], *, chunk: int = 5000) -> tuple[floa
     import psycopg
 
     sql = (
-        f"SELECT {', '.join(columns)} FROM events_event WHERE timestamp >= %s "  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM events_event WHERE timestamp >= %s "
         "AND timestamp >= %s AND (timestamp > %s OR id > %s) ORDER BY timestamp, id LIMIT %s"
     )
     rows_read = 0
