@@ -213,6 +213,8 @@ def test_analyst_tests_a_rule_and_admin_suppresses(
     expect(analyst.locator("#rule-test-result")).to_contain_text("high SSH guessing: 203.0.113.9")
     expect(analyst.locator("#new-suppression")).to_be_hidden()
     admin = open_page()
+    admin.problems.allow(r"400 POST .*/api/suppressions/$")  # the refused expiry, below
+    admin.problems.allow(r"console Failed to load resource: .* 400")
     sign_in(admin, admin_user, "/rules/")
     admin.select_option("#new-suppression select[name=rule]", label="Scanner noise")
     admin.fill("#new-suppression input[name=group]", '{"source_ip": "10.0.0.5"}')
