@@ -145,7 +145,10 @@ def backtest(*, rule: Rule, since: datetime, until: datetime, now: datetime) -> 
     """The rule over the stored events with since <= timestamp <= until."""
     max_events = settings.BACKTEST_MAX_EVENTS
     deadline = time.monotonic() + settings.BACKTEST_MAX_SECONDS
-    active = active_rule({name: getattr(rule, name) for name in _RULE_FIELDS}, rule_id=rule.pk)
+    try:
+        active = active_rule({name: getattr(rule, name) for name in _RULE_FIELDS}, rule_id=rule.pk)
+    except detection.RuleSyntaxError as error:  # stored around validation (a raw SQL edit)
+        raise InvalidInput("The rule does not compile.", detail={"rule": [str(error)]}) from error
     run = _Run(rule=active, ruleset=_ruleset(active), now=now)
     columns = _columns_read(active, rule.condition)
     for chunk in _stored_events(active.compiled, columns, since, until, limit=max_events + 1):

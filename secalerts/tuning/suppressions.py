@@ -6,6 +6,7 @@ change), and ingestion reads that stamp anyway. Expiry needs no job and no stamp
 batch compares the cached `expires_at` with its own time.
 """
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence, Set
@@ -24,6 +25,7 @@ from secalerts.rules import registry
 from secalerts.rules.registry import RuleSet
 from secalerts.tuning.models import Suppression
 
+logger = logging.getLogger(__name__)
 MAX_LIFETIME = timedelta(days=90)
 AUDITED_FIELDS = ("rule", "group", "condition", "reason", "expires_at")
 
@@ -182,20 +184,28 @@ def active_suppressions(version: str, *, now: datetime) -> Suppressions:
     if cached.version == version:
         return cached
     with _lock:
-        rows = Suppression.objects.filter(expires_at__gt=now).order_by("pk")
         active = tuple(
-            ActiveSuppression(
-                id=row.pk,
-                rule_id=row.rule_id,
-                group=tuple((row.group or {}).items()),
-                predicate=(
-                    detection.compile_rule(row.condition).matches
-                    if row.condition is not None
-                    else None
-                ),
-                expires_at=row.expires_at,
-            )
-            for row in rows
+            loaded
+            for row in Suppression.objects.filter(expires_at__gt=now).order_by("pk")
+            if (loaded := _loaded(row)) is not None
         )
         _cached = Suppressions(version=version, active=active)
         return _cached
+
+
+def _loaded(row: Suppression) -> ActiveSuppression | None:
+    try:
+        predicate = (
+            detection.compile_rule(row.condition).matches if row.condition is not None else None
+        )
+    except detection.RuleSyntaxError:
+        # Saved around validation (a raw SQL edit): skip it rather than fail ingestion.
+        logger.exception("suppression %s does not compile and is skipped", row.pk)
+        return None
+    return ActiveSuppression(
+        id=row.pk,
+        rule_id=row.rule_id,
+        group=tuple((row.group or {}).items()) if isinstance(row.group, dict) else (),
+        predicate=predicate,
+        expires_at=row.expires_at,
+    )
