@@ -3,6 +3,7 @@
 import django_filters
 
 from secalerts.audit.models import AuditEntry
+from secalerts.events.filters import UTCDateTimeFilter
 
 
 class AuditFilter(django_filters.FilterSet):
@@ -10,8 +11,8 @@ class AuditFilter(django_filters.FilterSet):
     target_id = django_filters.CharFilter()
     actor = django_filters.CharFilter()
     action = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+    since = UTCDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="at", lookup_expr="lte")
 
     class Meta:
         model = AuditEntry

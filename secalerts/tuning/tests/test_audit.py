@@ -97,6 +97,11 @@ def test_filters_by_actor_and_time_and_pages(api_client, bearer, admin_user, mak
 
     assert [e["after"]["name"] for e in mine] == ["rule 2", "rule 0"]
     assert future == []
+    for bad in ({"until": ""}, {"since": "yesterday"}):
+        response = api_client.get(
+            reverse("tuning:audit"), bad, HTTP_AUTHORIZATION=bearer(admin_user)
+        )
+        assert response.status_code == 400
     assert [e["after"]["name"] for e in first["results"] + rest["results"]] == [
         "rule 2", "rule 1", "rule 0"
     ]  # fmt: skip
