@@ -58,10 +58,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "secalerts.core",
+    "secalerts.audit",
     "secalerts.accounts",
     "secalerts.events",
     "secalerts.rules",
     "secalerts.alerts",
+    "secalerts.tuning",
     "secalerts.intake",
     "secalerts.syslog",
     "secalerts.jobs",
@@ -293,6 +295,9 @@ WEB_WORKERS = env.int("WEB_WORKERS", default=1)
 
 # ------------------------------------------------------------------------ events
 EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)
+# Backtest bounds (POST /api/rules/{id}/backtest/): events read, and seconds of work.
+BACKTEST_MAX_EVENTS = env.int("BACKTEST_MAX_EVENTS", default=1_000_000)
+BACKTEST_MAX_SECONDS = env.int("BACKTEST_MAX_SECONDS", default=30)
 # Largest accepted request body for POST /api/events/ (413 above).
 EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=16 * 1024 * 1024)
 # Large batches written beside the group being written, each on its own connection

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("secalerts.ingest.urls")),
     path("api/", include("secalerts.rules.urls")),
     path("api/", include("secalerts.alerts.urls")),
+    path("api/", include("secalerts.tuning.urls")),
     path("api/", include("secalerts.intake.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),

@@ -55,11 +55,13 @@ def test_logparsers_import_nothing_of_ours_but_themselves():
 # (jobs) keep the stored state in bounds; the console (console) is a page over the API.
 LAYERS = (
     "core",
+    "audit",
     "accounts",
     "events",
     "rules",
     "sigma",
     "alerts",
+    "tuning",
     "ingest",
     "intake",
     "syslog",

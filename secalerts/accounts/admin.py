@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from secalerts.accounts.api_keys import revoke_key
 from secalerts.accounts.models import ApiKey
+from secalerts.audit.services import actor_of_user
 
 
 @admin.register(ApiKey)
@@ -30,4 +31,4 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected API keys", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key in queryset:
-            revoke_key(key_id=key.pk)
+            revoke_key(key_id=key.pk, actor=actor_of_user(request.user))

@@ -15,12 +15,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from secalerts.accounts.models import ApiKey
+from secalerts.audit.services import SYSTEM, Actor, actor_of_user, record, snapshot
 from secalerts.core.errors import InvalidInput, NotFoundError
 
 KEY_START = "sak_"
 PREFIX_LENGTH = 8  # hex digits
 SCOPES = frozenset({"ingest"})
 MAX_LIFETIME = timedelta(days=3650)
+# What the audit trail keeps of a key (never its secret's hash).
+AUDITED_FIELDS = ("name", "prefix", "scopes", "source", "expires_at", "revoked_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +56,10 @@ def create_key(
     created_by: User | None,
     source: str = "",
     expires_at: datetime | None = None,
+    actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key and its full text, which is never stored and never shown again."""
+    """A new key and its full text, which is never stored and never shown again. The
+    audit trail names `actor`, else `created_by`."""
     if not name.strip():
         raise InvalidInput("Invalid API key.", detail={"name": ["This field is required."]})
     unknown = set(scopes) - SCOPES
@@ -74,25 +79,31 @@ def create_key(
         prefix = secrets.token_hex(PREFIX_LENGTH // 2)
         if not ApiKey.objects.filter(prefix=prefix).exists():
             break
-    key = ApiKey.objects.create(
-        name=name.strip(),
-        prefix=prefix,
-        secret_hash=secret_hash(secret),
-        scopes=sorted(set(scopes)),
-        source=source,
-        created_by=created_by,
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            name=name.strip(),
+            prefix=prefix,
+            secret_hash=secret_hash(secret),
+            scopes=sorted(set(scopes)),
+            source=source,
+            created_by=created_by,
+            expires_at=expires_at,
+        )
+        who = actor or (actor_of_user(created_by) if created_by is not None else SYSTEM)
+        record(actor=who, action="created", target=key, after=snapshot(key, AUDITED_FIELDS))
     return key, f"{KEY_START}{prefix}_{secret}"
 
 
 @transaction.atomic
-def revoke_key(*, key_id: int) -> ApiKey:
+def revoke_key(*, key_id: int, actor: Actor = SYSTEM) -> ApiKey:
     """Refused by every worker from the next request: keys are checked on every use."""
     key = ApiKey.objects.select_for_update().filter(pk=key_id).first()
     if key is None:
         raise NotFoundError("No API key with this id.")
     if key.revoked_at is None:
+        before = snapshot(key, AUDITED_FIELDS)
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        after = snapshot(key, AUDITED_FIELDS)
+        record(actor=actor, action="revoked", target=key, before=before, after=after)
     return key

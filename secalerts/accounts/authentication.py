@@ -8,6 +8,7 @@ from rest_framework.request import Request
 
 from secalerts.accounts import identity
 from secalerts.accounts.roles import remember_roles
+from secalerts.audit.services import Actor
 
 
 class ApiKeyUser(AnonymousUser):
@@ -77,3 +78,13 @@ def acting_user(request: Request) -> User:
     if not isinstance(user, User):
         raise NotAuthenticated()
     return user
+
+
+def acting_actor(request: Request) -> Actor:
+    """Who the audit trail names for a change made by this request."""
+    who = identity_of(request)
+    if who is None:
+        raise NotAuthenticated()
+    if who.kind == "api_key":
+        return Actor(kind="api_key", name=f"{who.name} (key {who.key_id})")
+    return Actor(kind="user", name=who.name, user_id=who.user_id)

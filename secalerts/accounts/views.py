@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from secalerts.accounts import api_keys
-from secalerts.accounts.authentication import acting_user
+from secalerts.accounts.authentication import acting_actor, acting_user
 from secalerts.accounts.models import ApiKey
 from secalerts.accounts.permissions import IsAdminRole, IsPerson
 from secalerts.accounts.roles import roles_of
@@ -84,7 +84,9 @@ class ApiKeyListView(APIView):
     def post(self, request: Request) -> Response:
         fields = ApiKeySerializer(data=request.data)
         fields.is_valid(raise_exception=True)
-        key, text = api_keys.create_key(created_by=acting_user(request), **fields.validated_data)
+        key, text = api_keys.create_key(
+            created_by=acting_user(request), actor=acting_actor(request), **fields.validated_data
+        )
         body = {**ApiKeySerializer(key).data, "key": text}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -99,5 +101,5 @@ class ApiKeyDetailView(APIView):
 
     @extend_schema(responses={204: None, 404: _ERROR}, summary="Revoke an API key")
     def delete(self, request: Request, pk: int) -> Response:
-        api_keys.revoke_key(key_id=pk)
+        api_keys.revoke_key(key_id=pk, actor=acting_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,12 +7,13 @@ The path an event takes, each step one call:
     selection = detection.select(events, ruleset.index)
     with transaction.atomic():
         kept = events.storage.insert_events(rows)   duplicates left out
-        rules.window_state.detect(selection, ..., record=alerts...record_matches)
+        rules.window_state.detect(selection, ..., record=alerts...record_matches,
+                                  screened by tuning.suppressions)
     alerts.notifications.notify_alerts(...)         pushes, after commit
 """
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from secalerts.alerts.services.matches import RecordResult, record_matches
 from secalerts.events.conflicts import check_duplicates
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
+from secalerts.tuning.suppressions import active_suppressions
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,11 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             selection = selection.only(kept) if selection else None
         recorded = _NOTHING
         if new_events and selection is not None:
+            record: Callable[[list[detection.Match], Mapping[int, Set[Any]]], RecordResult]
             record = functools.partial(record_matches, events=new_events, ruleset=ruleset, now=now)
+            suppressions = active_suppressions(ruleset.version, now=now)
+            if suppressions:  # matches they cover raise and update nothing
+                record = suppressions.screen(record, events=new_events, ruleset=ruleset, now=now)
             recorded = window_state.detect(
                 selection, ruleset, now=now, record=record, events=new_events
             )

@@ -9,6 +9,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from secalerts.audit.services import actor_of_user, record, snapshot
 from secalerts.core.errors import ConflictError
 from secalerts.rules import registry, services
 from secalerts.rules.models import Rule
@@ -21,14 +22,18 @@ class RuleAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
 
     def save_model(self, request: HttpRequest, obj: Rule, form: ModelForm, change: bool) -> None:
-        services.save_rule(rule=obj)
+        services.save_rule(rule=obj, actor=actor_of_user(request.user))
 
     def delete_model(self, request: HttpRequest, obj: Rule) -> None:
-        services.delete_rule(rule=obj)
+        services.delete_rule(rule=obj, actor=actor_of_user(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Rule]) -> None:
         with transaction.atomic():
             services.check_unreferenced(rule_ids=set(queryset.values_list("pk", flat=True)))
+            actor = actor_of_user(request.user)
+            for rule in queryset:
+                before = snapshot(rule, services.AUDITED_FIELDS)
+                record(actor=actor, action="deleted", target=rule, before=before)
             super().delete_queryset(request, queryset)
             registry.bump_version()
 

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from secalerts.accounts.authentication import acting_actor
 from secalerts.accounts.permissions import ReadAnyRoleWriteAdmin
 from secalerts.rules import services
 from secalerts.rules.models import Rule
@@ -24,7 +25,7 @@ class RuleListView(APIView):
     def post(self, request: Request) -> Response:
         serializer = RuleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rule = services.create_rule(**serializer.validated_data)
+        rule = services.create_rule(actor=acting_actor(request), **serializer.validated_data)
         return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
@@ -40,10 +41,13 @@ class RuleDetailView(APIView):
         rule = get_object_or_404(Rule, pk=pk)
         serializer = RuleSerializer(rule, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        rule = services.update_rule(rule=rule, **serializer.validated_data)
+        rule = services.update_rule(
+            rule=rule, actor=acting_actor(request), **serializer.validated_data
+        )
         return Response(RuleSerializer(rule).data)
 
     @extend_schema(responses={204: None}, summary="Delete a rule")
     def delete(self, request: Request, pk: int) -> Response:
-        services.delete_rule(rule=get_object_or_404(Rule, pk=pk))
+        rule = get_object_or_404(Rule, pk=pk)
+        services.delete_rule(rule=rule, actor=acting_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

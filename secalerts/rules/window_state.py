@@ -101,6 +101,8 @@ def _sole_alerts(
     alerts: dict[GroupRef, set[int]] = defaultdict(set)
     for match in counted:
         ref = (match.rule_id, match.group)
+        if match not in alert_of:  # a suppression held it back: its hits joined no alert
+            continue
         covered[ref] += len(match.event_indexes)  # a group's windows share no new hit
         alerts[ref].add(alert_of[match])
     return {

@@ -31,7 +31,7 @@ _NONE_LINKED: Mapping[int, Set[Any]] = {}
 
 
 @dataclass(slots=True)
-class _Pending:
+class PendingAlert:
     """An alert being built or extended in memory before the bulk writes."""
 
     alert: Alert
@@ -58,33 +58,52 @@ def record_matches(
     if not matches:
         return RecordResult(created=(), updated=())
     rules = ruleset.by_id()
-    by_key: dict[str, list[detection.Match]] = defaultdict(list)
-    for match in matches:
-        by_key[group_key(match.rule_id, match.group)].append(match)
-    joined: dict[detection.Match, _Pending] = {}  # the alert each match joined or raised
-
-    pending_by_key: dict[str, list[_Pending]] = defaultdict(list)
+    by_key = _by_key(matches)
+    open_alerts: dict[str, list[PendingAlert]] = defaultdict(list)
     for alert in _open_candidates(by_key, rules):
-        pending_by_key[alert.group_key].append(_Pending(alert))
+        open_alerts[alert.group_key].append(PendingAlert(alert))
+    joined = plan_alerts(matches, open_alerts, events=events, ruleset=ruleset, now=now)
+    result = _write(
+        [pending for group in open_alerts.values() for pending in group if pending.changed],
+        linked,
+    )
+    return replace(result, alert_of={match: pending.alert.pk for match, pending in joined.items()})
 
-    for key, key_matches in by_key.items():
+
+def plan_alerts(
+    matches: Sequence[detection.Match],
+    open_alerts: dict[str, list[PendingAlert]],
+    *,
+    events: Sequence[dict[str, Any]],
+    ruleset: RuleSet,
+    now: datetime,
+) -> dict[detection.Match, PendingAlert]:
+    """Deduplicate matches into open alerts, in memory: each match joins an alert of
+    `open_alerts` (by group key; new ones are added there) or raises a new one. Returns
+    the alert each match joined or raised. Nothing is written: record_matches writes the
+    changed ones; a rule test or backtest only shows them."""
+    rules = ruleset.by_id()
+    joined: dict[detection.Match, PendingAlert] = {}
+    for key, key_matches in _by_key(matches).items():
         rule = rules[key_matches[0].rule_id]
         window = timedelta(seconds=rule.dedup_window_seconds)
         # A rule without group_by raises one alert per matching event: nothing to dedup.
         dedup = bool(rule.compiled.group_by)
         for match in sorted(key_matches, key=lambda m: (m.first_seen, m.last_seen)):
-            pending = _find_open(pending_by_key[key], match, window) if dedup else None
+            pending = _find_open(open_alerts[key], match, window) if dedup else None
             if pending is None:
-                pending = _Pending(_new_alert(rule, match, key, events, now))
-                pending_by_key[key].append(pending)
+                pending = PendingAlert(_new_alert(rule, match, key, events, now))
+                open_alerts[key].append(pending)
             _extend(pending, rule, match, events, now)
             joined[match] = pending
+    return joined
 
-    result = _write(
-        [pending for group in pending_by_key.values() for pending in group if pending.changed],
-        linked,
-    )
-    return replace(result, alert_of={match: pending.alert.pk for match, pending in joined.items()})
+
+def _by_key(matches: Sequence[detection.Match]) -> dict[str, list[detection.Match]]:
+    by_key: dict[str, list[detection.Match]] = defaultdict(list)
+    for match in matches:
+        by_key[group_key(match.rule_id, match.group)].append(match)
+    return by_key
 
 
 def _open_candidates(
@@ -103,8 +122,8 @@ def _open_candidates(
 
 
 def _find_open(
-    candidates: list[_Pending], match: detection.Match, window: timedelta
-) -> _Pending | None:
+    candidates: list[PendingAlert], match: detection.Match, window: timedelta
+) -> PendingAlert | None:
     for pending in candidates:
         alert = pending.alert
         if (
@@ -145,7 +164,7 @@ def _new_alert(
 
 
 def _extend(
-    pending: _Pending,
+    pending: PendingAlert,
     rule: ActiveRule,
     match: detection.Match,
     events: Sequence[dict[str, Any]],
@@ -164,7 +183,7 @@ def _extend(
     pending.changed = True
 
 
-def _write(pendings: list[_Pending], linked: Mapping[int, Set[Any]]) -> RecordResult:
+def _write(pendings: list[PendingAlert], linked: Mapping[int, Set[Any]]) -> RecordResult:
     new = [p for p in pendings if p.alert.pk is None]
     existing = [p for p in pendings if p.alert.pk is not None]
     for pending in new:  # nothing is linked to a new alert yet: every id counts
@@ -194,5 +213,5 @@ def _write(pendings: list[_Pending], linked: Mapping[int, Set[Any]]) -> RecordRe
     )
 
 
-def _prior_only(pending: _Pending) -> set[Any]:
+def _prior_only(pending: PendingAlert) -> set[Any]:
     return pending.prior_event_ids - pending.new_event_ids

@@ -5,9 +5,11 @@ end; rules, API keys and the overview; the API docs loading nothing from other h
 import json
 import re
 import urllib.request
+from datetime import timedelta
 from urllib.error import HTTPError
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from secalerts.accounts.api_keys import create_key
@@ -194,3 +196,37 @@ def test_api_docs_load_nothing_from_other_hosts(open_page, console, transactiona
     origins = {host for host in hosts if host.startswith("http")}  # not blob: (ReDoc's worker)
     assert origins - {console, "https://cdn.redoc.ly"} == set()
     screenshot(page, f"docs-{path.strip('/')}")
+
+
+def test_analyst_tests_a_rule_and_admin_suppresses(
+    open_page, admin_user, analyst_user, transactional_db
+):
+    from secalerts.tuning.models import Suppression
+
+    rule = RuleFactory(name="Scanner noise", enabled=True)
+    analyst = open_page()
+    sign_in(analyst, analyst_user, "/rules/")
+
+    analyst.click("#rule-test button[type=submit]")  # the example rule and events
+
+    expect(analyst.locator("#rule-test-result")).to_contain_text("Matched events: 0, 1, 2")
+    expect(analyst.locator("#rule-test-result")).to_contain_text("high SSH guessing: 203.0.113.9")
+    expect(analyst.locator("#new-suppression")).to_be_hidden()
+    admin = open_page()
+    admin.problems.allow(r"400 POST .*/api/suppressions/$")  # the refused expiry, below
+    admin.problems.allow(r"console Failed to load resource: .* 400")
+    sign_in(admin, admin_user, "/rules/")
+    admin.select_option("#new-suppression select[name=rule]", label="Scanner noise")
+    admin.fill("#new-suppression input[name=group]", '{"source_ip": "10.0.0.5"}')
+    admin.fill("#new-suppression input[name=reason]", "Qualys scanner")
+    admin.fill("#new-suppression input[name=expires_at]", "2099-01-01")
+    admin.click("#new-suppression button[type=submit]")
+    expect(admin.locator("#message")).to_contain_text("Must lie in the future, at most 90 days")
+    tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
+    admin.fill("#new-suppression input[name=expires_at]", tomorrow)
+    admin.click("#new-suppression button[type=submit]")
+
+    expect(admin.locator("#message")).to_have_text("Suppression created.")
+    suppression = Suppression.objects.get()
+    expect(admin.locator(f"#suppression-{suppression.pk}")).to_contain_text("Qualys scanner")
+    assert (suppression.rule_id, suppression.group) == (rule.pk, {"source_ip": "10.0.0.5"})

@@ -1,0 +1,1 @@
+"""The audit trail: who changed which rule, suppression or API key, and how."""
