@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "secalerts.accounts",
     "secalerts.events",
     "secalerts.rules",
+    "secalerts.sigma",
     "secalerts.alerts",
     "secalerts.intake",
     "secalerts.syslog",

@@ -58,6 +58,7 @@ LAYERS = (
     "accounts",
     "events",
     "rules",
+    "sigma",
     "alerts",
     "ingest",
     "intake",

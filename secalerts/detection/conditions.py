@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from secalerts.detection.errors import RuleSyntaxError
 from secalerts.detection.fields import MISSING, Getter, compile_field
-from secalerts.detection.operators import OPERATORS, Test
+from secalerts.detection.operators import FIELD_OPERATORS, OPERATORS, Test
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
@@ -169,14 +169,19 @@ def _compile_leaf(node: dict[str, Any], path: str) -> Condition:
             raise RuleSyntaxError(f"{path}.{key}", "is required")
     get = compile_field(node["field"], f"{path}.field")
     op = node["op"]
-    if not isinstance(op, str) or op not in OPERATORS:
+    if not isinstance(op, str) or (op not in OPERATORS and op not in FIELD_OPERATORS):
         raise RuleSyntaxError(
-            f"{path}.op", f"unknown operator {op!r}: one of {', '.join(OPERATORS)}"
+            f"{path}.op",
+            f"unknown operator {op!r}: one of {', '.join([*OPERATORS, *FIELD_OPERATORS])}",
         )
     ignore_case = node.get("ignore_case", False)
     if not isinstance(ignore_case, bool):
         raise RuleSyntaxError(f"{path}.ignore_case", "must be true or false")
     value, name = node["value"], node["field"]
+    if op in FIELD_OPERATORS:
+        return _compare_fields(
+            name, get, FIELD_OPERATORS[op](value, ignore_case, f"{path}.value"), value, path
+        )
     test = OPERATORS[op](value, ignore_case, f"{path}.value")
     if op == "exists":
 
@@ -205,6 +210,18 @@ def _compile_leaf(node: dict[str, Any], path: str) -> Condition:
         return [i for i in candidates if (actual := values[i]) is not MISSING and test(actual)]
 
     return Condition(leaf, _common_case(op, value, ignore_case, name, get, test) or select_leaf)
+
+
+def _compare_fields(
+    name: str, get: Getter, compare: Callable[[Any, Any], bool], other: str, path: str
+) -> Condition:
+    get_other = compile_field(other, f"{path}.value")
+
+    def select_compared(columns: Columns, candidates: list[int]) -> list[int]:
+        values, others = columns.values(name, get), columns.values(other, get_other)
+        return [i for i in candidates if compare(values[i], others[i])]
+
+    return Condition(lambda event: compare(get(event), get_other(event)), select_compared)
 
 
 def _common_case(

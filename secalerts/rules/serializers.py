@@ -37,10 +37,11 @@ class RuleSerializer(StrictModelSerializer):
             "group_by",
             "threshold",
             "dedup_window_seconds",
+            "sigma",
             "created_at",
             "updated_at",
         )
-        read_only_fields = ("id", "created_at", "updated_at")
+        read_only_fields = ("id", "sigma", "created_at", "updated_at")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         merged = {
