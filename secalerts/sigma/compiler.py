@@ -20,6 +20,7 @@ from sigma.conditions import (
     ConditionOR,
     ConditionValueExpression,
 )
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaRule
 from sigma.types import (
     CompareOperators,
@@ -41,6 +42,9 @@ from sigma.types import (
 from secalerts import detection
 
 Node = dict[str, Any]
+
+# Sigma spec 2 names UTF-16LE `utf16le`; pySigma 2.0 knows it only as `wide`.
+modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 SEVERITIES = {"informational": "info", "low": "low", "medium": "medium", "high": "high"}
 SEVERITIES["critical"] = "critical"
@@ -74,7 +78,7 @@ class Target:
     event_types: tuple[str, ...] = ()
     event_type_prefixes: tuple[str, ...] = ()
     fields: dict[str, str] = field(default_factory=dict)
-    field_prefix: str | None = "data."  # None: only `fields` exist
+    field_prefix: str | None = None  # None: only `fields` exist
     keywords_field: str = "message"
 
     @classmethod

@@ -284,9 +284,7 @@ def _save(rules: list[dict[str, Any]], result: ImportResult) -> None:
         batch_size=500,
     )
     # bulk_create only returns ids on backends that can; read them back by name.
-    ids = dict(
-        Rule.objects.filter(name__in=[r.name for r in to_create]).values_list("name", "id")
-    )
+    ids = dict(Rule.objects.filter(name__in=[r.name for r in to_create]).values_list("name", "id"))
     result.created += [_summary(r, ids.get(r.name)) for r in to_create]
     result.updated += [_summary(r, r.pk) for r in to_update]
 
