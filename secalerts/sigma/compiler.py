@@ -125,26 +125,25 @@ def compile_condition(rule: SigmaRule, targets: Sequence[Target], logsource: str
             trees.append(condition.parse())
         except Exception as error:  # pySigma raises its own errors for bad conditions
             raise Unsupported(f"condition: {error}") from error
-    branches, missing = [], set()
+    branches: list[tuple[Target, Node]] = []
+    missing: set[str] = set()
     for target in targets:
         try:
-            body = [_walk(tree, target) for tree in trees]
+            bodies = [_walk(tree, target) for tree in trees]
         except FieldUnavailable as error:
             missing.add(str(error))
             continue
-        branches.append((target, body[0] if len(body) == 1 else {"any": body}))
+        branches.append((target, bodies[0] if len(bodies) == 1 else {"any": bodies}))
     if not branches:
         raise Unsupported(f"fields not available for logsource {logsource}: {sorted(missing)}")
+    first, body = branches[0]
+    alone = simplify({"all": [first.type_condition(), body]})
     if len(branches) == 1:
-        target, body = branches[0]
-        return simplify({"all": [target.type_condition(), body]})
+        return alone
     combined = _combine(branches)
-    if _size(combined) > MAX_NODES:
-        # Each target repeats the condition with its own field names; when that is too
-        # big, the rule keeps its first (main) target only, exact there.
-        target, body = branches[0]
-        return simplify({"all": [target.type_condition(), body]})
-    return combined
+    # Each target repeats the condition with its own field names; when that is too big,
+    # the rule keeps its first (main) target only, exact there.
+    return alone if _size(combined) > MAX_NODES else combined
 
 
 def _combine(branches: list[tuple[Target, Node]]) -> Node:
@@ -239,11 +238,8 @@ def _string_condition(name: str, value: SigmaString) -> Node:
 
 
 def _regex_part(part: str | SpecialChars, many: SpecialChars, one: SpecialChars) -> str:
-    if part == many:
-        return ".*"
-    if part == one:
-        return "."
-    assert isinstance(part, str)
+    if not isinstance(part, str):
+        return ".*" if part == many else "."
     return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in part)
 
 
@@ -303,13 +299,14 @@ def simplify(node: Node) -> Node:
     `in` leaf: smaller rules, and literal values an index can read."""
     if "not" in node:
         inner = simplify(node["not"])
-        return inner["not"] if "not" in inner else {"not": inner}
+        negated: Node = inner["not"] if "not" in inner else {"not": inner}  # noqa: SIM401
+        return negated
     kind = "all" if "all" in node else "any" if "any" in node else None
     if kind is None:
         return node
     children: list[Node] = []
     for child in (simplify(c) for c in node[kind]):
-        children.extend(child[kind] if kind in child else [child])
+        children.extend(child[kind] if kind in child else [child])  # noqa: SIM401
     if kind == "any":
         children = _merge_equalities(children)
     return children[0] if len(children) == 1 else {kind: children}

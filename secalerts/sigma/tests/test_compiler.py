@@ -4,6 +4,7 @@ import textwrap
 
 import pytest
 from sigma.collection import SigmaCollection
+from sigma.rule import SigmaRule
 
 from secalerts import detection
 from secalerts.sigma import compiler
@@ -15,6 +16,7 @@ def compile_detection(body: str, targets=(SYSMON,)) -> dict:
     text = "title: t\nlogsource: {product: windows, category: process_creation}\n"
     text += "detection:\n" + textwrap.indent(textwrap.dedent(body), "  ")
     (rule,) = SigmaCollection.from_yaml(text, collect_errors=True).rules
+    assert isinstance(rule, SigmaRule)
     if rule.errors:
         raise compiler.Unsupported(str(rule.errors[0]))
     condition = compiler.compile_condition(rule, list(targets), "windows/process_creation/-")
@@ -125,7 +127,7 @@ def test_regex_is_an_unanchored_case_sensitive_search_with_flags():
 
 @pytest.mark.parametrize("pattern", ["(a)\\1", "a(?=b)", "(?<!x)y"])
 def test_a_regex_re2_refuses_skips_the_rule(pattern):
-    with pytest.raises(compiler.Unsupported, match="invalid|RE2"):
+    with pytest.raises(compiler.Unsupported, match=r"invalid|RE2"):
         compile_detection(f"sel:\n  F|re: '{pattern}'\ncondition: sel\n")
 
 
