@@ -24,6 +24,7 @@ from sigma.rule import SigmaRule
 from secalerts.rules import registry
 from secalerts.rules.models import Rule
 from secalerts.sigma import compiler
+from secalerts.sigma.logsources import default_mappings
 from secalerts.sigma.models import LogsourceMapping
 
 MAX_NAME = 200
@@ -56,10 +57,16 @@ class ImportResult:
 
 
 def load_targets() -> dict[tuple[str, str, str], list[compiler.Target]]:
-    return {
-        (m.product, m.category, m.service): [compiler.Target.from_json(t) for t in m.targets]
-        for m in LogsourceMapping.objects.filter(enabled=True)
-    }
+    """The shipped table (logsources.py) with the LogsourceMapping rows over it: a row
+    adds or replaces its logsource's mapping, a disabled row removes it."""
+    table = {(r["product"], r["category"], r["service"]): r["targets"] for r in default_mappings()}
+    for row in LogsourceMapping.objects.all():
+        key = (row.product, row.category, row.service)
+        if row.enabled:
+            table[key] = row.targets
+        else:
+            table.pop(key, None)
+    return {key: [compiler.Target.from_json(t) for t in targets] for key, targets in table.items()}
 
 
 def parse_collection(text: str, origin: str = "") -> SigmaCollection:

@@ -248,3 +248,15 @@ correlation:
                 "reason": services.CORRELATIONS_NOT_SUPPORTED,
             }
         ]
+
+
+def test_a_disabled_row_removes_a_shipped_mapping(api_client, admin_user, bearer):
+    LogsourceMapping.objects.filter(product="windows", category="process_creation").delete()
+    LogsourceMapping.objects.create(
+        product="windows", category="process_creation", targets=[], enabled=False
+    )
+
+    response = post(api_client, admin_user, bearer, RULE)
+
+    (skipped,) = response.json()["skipped"]
+    assert skipped["reason"] == "unmapped logsource windows/process_creation/-"
