@@ -76,12 +76,14 @@ def parse_collection(text: str, origin: str = "") -> SigmaCollection:
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as error:
         raise InvalidSigma(f"{where}invalid YAML: {error}") from error
+    except RecursionError as error:  # PyYAML recurses once per nesting level
+        raise InvalidSigma(f"{where}invalid YAML: nested too deeply") from error
     documents = [d for d in documents if d is not None]
     if not documents or not all(isinstance(d, dict) for d in documents):
         raise InvalidSigma(f"{where}expected Sigma rule documents (YAML mappings)")
     try:
         return SigmaCollection.from_dicts(documents, collect_errors=True)
-    except (SigmaError, TypeError, ValueError, KeyError, AttributeError) as error:
+    except (SigmaError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as error:
         raise InvalidSigma(f"{where}not a Sigma document: {error}") from error
 
 
@@ -128,6 +130,10 @@ def _compile_one(
             raise compiler.Unsupported(f"unmapped logsource {logsource}")
         condition = compiler.compile_condition(rule, mapped, logsource)
         compiler.check(condition)
+    except RecursionError:
+        reason = "condition nested too deeply"
+        out.skipped.append({"title": title, "sigma_id": sigma_id, "reason": reason})
+        return
     except compiler.Unsupported as error:
         out.skipped.append({"title": title, "sigma_id": sigma_id, "reason": str(error)})
         return

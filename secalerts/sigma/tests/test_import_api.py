@@ -260,3 +260,41 @@ def test_a_disabled_row_removes_a_shipped_mapping(api_client, admin_user, bearer
 
     (skipped,) = response.json()["skipped"]
     assert skipped["reason"] == "unmapped logsource windows/process_creation/-"
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("deep nesting", "[" * 100_000 + "]" * 100_000),
+        ("deep mapping", "a: " * 10_000 + "1"),
+        ("nul bytes", "title: a\x00b\n"),
+        ("invalid utf-8", b"title: \xff\xfe\n"),
+        ("aliases", BILLION_LAUGHS),
+        ("a rule without detection", "title: x\nlogsource: {product: windows}\n"),
+        ("detection not a mapping", "title: x\nlogsource: {}\ndetection: 5\n"),
+    ],
+)
+def test_hostile_yaml_gets_a_json_4xx_or_a_skip(api_client, admin_user, bearer, name, body):
+    before = Rule.objects.count()
+
+    response = post(api_client, admin_user, bearer, body)
+
+    assert response.status_code in (201, 400), response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    if response.status_code == 201:
+        assert response.json()["created"] == []
+    assert Rule.objects.count() == before
+
+
+def test_an_oversize_upload_gets_413(api_client, admin_user, bearer, settings):
+    body = "#" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)
+
+    response = post(api_client, admin_user, bearer, body)
+
+    assert response.status_code == 413
