@@ -10,7 +10,14 @@ from secalerts.accounts.permissions import IsAdminRole
 from secalerts.core.errors import InvalidInput, UnsupportedMediaType
 from secalerts.sigma import services
 
-YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+# JSON is YAML: a Sigma rule sent as a JSON object reads the same.
+YAML_TYPES = (
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+    "text/x-yaml",
+    "application/json",
+)
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 
 
@@ -20,7 +27,8 @@ class SigmaImportView(APIView):
     @extend_schema(
         summary="Import Sigma rules",
         description=(
-            "`application/yaml`: one Sigma document or several (`---`); `application/zip`: "
+            "`application/yaml`: one Sigma document or several (`---`) (or one as JSON, "
+            "`application/json`); `application/zip`: "
             "a folder of them. Rules whose Sigma id is known are updated, others created; "
             "rules that cannot be evaluated faithfully are skipped with the reason."
         ),

@@ -175,7 +175,8 @@ def test_a_zip_bomb_is_refused_and_nothing_is_stored(api_client, admin_user, bea
         ("title: [unclosed", "application/yaml", 400, "invalid YAML"),
         ("- just\n- a list\n", "application/yaml", 400, "Sigma rule documents"),
         ("PK not really", "application/zip", 400, "not a zip"),
-        ("{}", "application/json", 415, "application/yaml"),
+        ("{}", "text/html", 415, "application/yaml"),
+        ("[1, 2]", "application/json", 400, "Sigma rule documents"),
     ],
 )
 def test_bad_uploads_are_a_clear_4xx(
