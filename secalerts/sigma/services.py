@@ -81,6 +81,13 @@ def parse_collection(text: str, origin: str = "") -> SigmaCollection:
     documents = [d for d in documents if d is not None]
     if not documents or not all(isinstance(d, dict) for d in documents):
         raise InvalidSigma(f"{where}expected Sigma rule documents (YAML mappings)")
+    if not any({"detection", "correlation"} & set(d) for d in documents) or not all(
+        {"detection", "correlation", "action"} & set(d) for d in documents
+    ):
+        raise InvalidSigma(
+            f"{where}not a Sigma rule: each document needs detection or correlation "
+            "(or an action: global/reset/repeat)"
+        )
     try:
         return SigmaCollection.from_dicts(documents, collect_errors=True)
     except (SigmaError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as error:
