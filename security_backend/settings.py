@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "secalerts.accounts",
     "secalerts.events",
     "secalerts.rules",
+    "secalerts.sigma",
     "secalerts.alerts",
     "secalerts.tuning",
     "secalerts.intake",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", include("secalerts.accounts.urls")),
     path("api/", include("secalerts.ingest.urls")),
+    path("api/", include("secalerts.sigma.urls")),
     path("api/", include("secalerts.rules.urls")),
     path("api/", include("secalerts.alerts.urls")),
     path("api/", include("secalerts.tuning.urls")),

@@ -11,6 +11,7 @@ from secalerts.alerts.tests.role_matrix import ROWS as ALERT_ROWS
 from secalerts.events.tests.role_matrix import ROWS as EVENT_ROWS
 from secalerts.intake.tests.role_matrix import ROWS as INTAKE_ROWS
 from secalerts.rules.tests.role_matrix import ROWS as RULE_ROWS
+from secalerts.sigma.tests.role_matrix import ROWS as SIGMA_ROWS
 from secalerts.tuning.tests.role_matrix import ROWS as TUNING_ROWS
 from tests.role_matrix import ADMIN, ANALYST, ANON, KEY, NOROLE, POLICIES, Row
 
@@ -22,6 +23,7 @@ ROWS: list[Row] = [
     *ACCOUNT_ROWS,
     *EVENT_ROWS,
     *RULE_ROWS,
+    *SIGMA_ROWS,
     *ALERT_ROWS,
     *INTAKE_ROWS,
     *TUNING_ROWS,

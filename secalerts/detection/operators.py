@@ -232,6 +232,31 @@ def op_exists(value: Any, ignore_case: bool, path: str) -> Test:
     return lambda actual: actual is MISSING or actual is None
 
 
+def op_eq_field(value: Any, ignore_case: bool, path: str) -> Callable[[Any, Any], bool]:
+    """Two fields of one event hold equal values (Sigma's `fieldref`). The value names
+    the other field; conditions.py reads both. Absent or null on either side: no match."""
+    if not isinstance(value, str) or not value:
+        raise RuleSyntaxError(path, "eq_field takes the name of another field")
+
+    def compare(actual: Any, other: Any) -> bool:
+        if actual is MISSING or other is MISSING or actual is None or other is None:
+            return False
+        if isinstance(actual, str):
+            if not isinstance(other, str):
+                return False
+            return actual.casefold() == other.casefold() if ignore_case else actual == other
+        if isinstance(actual, bool) or isinstance(other, bool):
+            return actual is other
+        return _is_number(actual) and _is_number(other) and actual == other
+
+    return compare
+
+
+# Operators whose value names a second field of the same event.
+FIELD_OPERATORS: dict[str, Callable[[Any, bool, str], Callable[[Any, Any], bool]]] = {
+    "eq_field": op_eq_field,
+}
+
 OPERATORS: dict[str, Callable[[Any, bool, str], Test]] = {
     "eq": op_eq,
     "ne": op_ne,

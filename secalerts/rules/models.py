@@ -24,6 +24,9 @@ class Rule(models.Model):
     # Sigma's `generate: false`: its matches only feed the correlations referencing it.
     generate = models.BooleanField(default=True, help_text="Raises alerts of its own.")
     dedup_window_seconds = models.PositiveIntegerField(default=3600)
+    # Sigma metadata of an imported rule ({id, title, status, level, tags, logsource,
+    # references, author}); null for rules written in JSON. Re-imports match on its id.
+    sigma = models.JSONField(null=True, blank=True, default=None)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

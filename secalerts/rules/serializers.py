@@ -57,10 +57,11 @@ class RuleSerializer(StrictModelSerializer):
             "correlation",
             "generate",
             "dedup_window_seconds",
+            "sigma",
             "created_at",
             "updated_at",
         )
-        read_only_fields = ("id", "created_at", "updated_at")
+        read_only_fields = ("id", "sigma", "created_at", "updated_at")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         merged = {

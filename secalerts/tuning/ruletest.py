@@ -32,6 +32,7 @@ from secalerts.events.models import Event
 from secalerts.events.validation import validate_items
 from secalerts.rules.models import Rule, compile_definition
 from secalerts.rules.registry import ActiveRule, RuleSet
+from secalerts.sigma.services import InvalidSigma, compile_sigma
 
 TEST_RULE_ID = 0  # the id a tested (unsaved) rule's matches carry
 FIRST_MATCHES = 100  # matches a backtest lists
@@ -40,14 +41,18 @@ CHUNK = 5000  # stored events read per query
 
 
 def rule_from_text(text: str) -> dict[str, Any]:
-    """A rule given as text (Sigma YAML) -> our rule JSON.
-
-    MERGE: the one place that needs the Sigma importer (secalerts.sigma): call its
-    compile function here and turn its refusal into InvalidInput on `rule`.
-    """
-    raise InvalidInput(
-        "Invalid rule.", detail={"rule": ["Sigma YAML rules need the Sigma importer."]}
-    )
+    """A rule given as text (one Sigma YAML rule) -> our rule JSON, compiled as the
+    importer would; what it refuses (or skips, with the reason) is a 400 on `rule`."""
+    try:
+        compiled = compile_sigma(text)
+    except InvalidSigma as error:
+        raise InvalidInput("Invalid rule.", detail={"rule": [str(error)]}) from error
+    reasons = [f"{s['title']}: {s['reason']}" for s in compiled.skipped]
+    if len(compiled.rules) != 1 or reasons:
+        found = reasons or [f"{len(compiled.rules)} Sigma rules given: test one at a time."]
+        raise InvalidInput("Invalid rule.", detail={"rule": found})
+    rule = compiled.rules[0]
+    return {key: rule[key] for key in ("name", "description", "severity", "condition")}
 
 
 def active_rule(definition: Mapping[str, Any], *, rule_id: Any) -> ActiveRule:

@@ -163,11 +163,48 @@ def test_invalid_rule_is_a_400_naming_the_bad_node(api_client, bearer, admin_use
     assert message.startswith("condition.all[1].field")
 
 
-def test_sigma_text_needs_the_sigma_importer(api_client, bearer, admin_user):
-    response = run(api_client, bearer, admin_user, "title: x\ndetection: {}", [event(0)])
+SIGMA_WHOAMI = """
+title: Whoami Execution
+logsource: {product: windows, category: process_creation}
+detection:
+  selection: {Image|endswith: '\\whoami.exe'}
+  condition: selection
+level: high
+"""
+
+
+def test_a_sigma_rule_is_tested_as_the_importer_compiles_it(api_client, bearer, admin_user):
+    events = [
+        {"event_type": "win.sysmon.1", "source": "ws1", "data": {"Image": "C:\\W\\WhoAmI.EXE"}},
+        {"event_type": "win.sysmon.1", "source": "ws1", "data": {"Image": "C:\\cmd.exe"}},
+        {"event_type": "win.sysmon.3", "source": "ws1", "data": {"Image": "C:\\whoami.exe"}},
+    ]
+
+    response = run(api_client, bearer, admin_user, SIGMA_WHOAMI, events)
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["matched"] == [0]
+    assert [(a["title"], a["severity"]) for a in body["alerts"]] == [("Whoami Execution", "high")]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("title: x\ndetection: {}", "must have a log source"),
+        ("a: [", "invalid YAML"),
+        (SIGMA_WHOAMI.replace("windows", "okta"), "unmapped logsource okta/process_creation/-"),
+        (SIGMA_WHOAMI + "---\n" + SIGMA_WHOAMI, "2 Sigma rules given"),
+    ],
+)
+def test_sigma_text_the_importer_refuses_is_a_400_saying_why(
+    api_client, bearer, admin_user, text, reason
+):
+    response = run(api_client, bearer, admin_user, text, [event(0)])
 
     assert response.status_code == 400
-    assert response.json()["errors"] == {"rule": ["Sigma YAML rules need the Sigma importer."]}
+    [message] = response.json()["errors"]["rule"]
+    assert reason in message
 
 
 def test_no_role_and_anonymous_may_not_test(api_client, bearer, norole_user):
