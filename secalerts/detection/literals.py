@@ -14,6 +14,8 @@ one Aho-Corasick pass over the folded text finds every prefix, suffix and substr
 literal it holds; the rules of the literals found are the event's candidates.
 """
 
+import re
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +65,8 @@ def _leaf_requirement(leaf: Mapping[str, Any]) -> Requirement | None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return None  # a number or null in the list matches without text
         return frozenset((name, "eq", v.casefold()) for v in value)
+    if op == "regex":
+        return _regex_requirement(name, value) if isinstance(value, str) else None
     if op == "contains":
         kind = "contains"
     else:
@@ -73,6 +77,51 @@ def _leaf_requirement(leaf: Mapping[str, Any]) -> Requirement | None:
     if not isinstance(value, str) or (not value and kind != "eq"):
         return None  # every text starts with, ends with and contains ""
     return frozenset([(name, kind, value.casefold())])
+
+
+def _regex_requirement(name: str, pattern: str) -> Requirement | None:
+    """Text a match must contain, from the pattern's literal runs (as `contains`).
+
+    Read with Python's own regex parser: RE2's syntax is Python's on everything this
+    reads (literals, groups, alternation, repetition); where they part (\\Q..\\E, \\p{..},
+    \\z, POSIX classes, which Python refuses or warns about) nothing is derived. Under
+    RE2's case-insensitive matching, characters that match one another have the same
+    case folding (checked over all of Unicode when this was written), so a folded run is
+    necessary with or without (?i)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "possible nested set": RE2 reads [[:a:]] otherwise
+            parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    except (re.error, Warning, RecursionError, OverflowError):
+        return None
+    found = _sequence_literals(list(parsed))
+    return None if found is None else frozenset((name, "contains", text) for text in found)
+
+
+def _sequence_literals(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """Texts one of which each match of the sequence holds; the cheapest choice."""
+    options: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, argument in [*items, (None, None)]:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(argument))
+            continue
+        if run:
+            options.append(frozenset(["".join(run).casefold()]))
+            run = []
+        found = None
+        if name == "SUBPATTERN":
+            found = _sequence_literals(list(argument[-1]))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and argument[0] >= 1:
+            found = _sequence_literals(list(argument[2]))
+        elif name == "BRANCH":
+            branches = [_sequence_literals(list(branch)) for branch in argument[1]]
+            if all(branch is not None for branch in branches):
+                found = frozenset().union(*branches)  # type: ignore[arg-type]
+        if found:
+            options.append(found)
+    return min(options, key=lambda texts: cost(("", "contains", t) for t in texts), default=None)
 
 
 def cost(required: Iterable[Literal]) -> float:
