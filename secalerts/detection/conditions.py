@@ -27,11 +27,12 @@ LEAF_KEYS = frozenset({"field", "op", "value", "ignore_case"})
 class Columns:
     """A batch's events read field by field, each field once, when a leaf first asks."""
 
-    __slots__ = ("_events", "_values")
+    __slots__ = ("_events", "_texts", "_values")
 
     def __init__(self, events: Sequence[Mapping[str, Any]]) -> None:
         self._events = events
         self._values: dict[str, list[Any]] = {}
+        self._texts: dict[str, list[str | None]] = {}
 
     def values(self, name: str, get: Getter) -> list[Any]:
         """The field's value in each event, MISSING where absent."""
@@ -39,6 +40,17 @@ class Columns:
         if values is None:
             values = self._values[name] = [get(event) for event in self._events]
         return values
+
+    def folded_texts(self, name: str, get: Getter) -> list[str | None]:
+        """The field's text case-folded in each event, None where it is not text: the
+        case-insensitive leaves on a field fold each value once between them."""
+        texts = self._texts.get(name)
+        if texts is None:
+            texts = self._texts[name] = [
+                value.casefold() if isinstance(value, str) else None
+                for value in self.values(name, get)
+            ]
+        return texts
 
 
 Selector = Callable[[Columns, list[int]], list[int]]
@@ -213,7 +225,7 @@ def _common_case(
     """The usual leaves of a batch answered inline for the usual value type, and by the
     operator's own test for any other (MISSING included, which every test refuses)."""
     if ignore_case:
-        return None
+        return _folded_case(op, value, name, get, test)
     if op == "contains":
         needle = value
 
@@ -262,6 +274,44 @@ def _common_case(
 
         return select_compared
     return None
+
+
+def _folded_case(op: str, value: Any, name: str, get: Getter, test: Test) -> Selector | None:
+    """The case-insensitive text leaves over the batch's folded texts (Sigma's kind)."""
+    if not isinstance(value, str) or op not in ("eq", "contains", "startswith", "endswith"):
+        return None
+    folded = value.casefold()
+    if op == "contains":  # a list holding the value matches too: the operator's own test
+
+        def select_containing(columns: Columns, candidates: list[int]) -> list[int]:
+            texts = columns.folded_texts(name, get)
+            values = columns.values(name, get)
+            return [
+                i
+                for i in candidates
+                if (folded in text if (text := texts[i]) is not None else test(values[i]))
+            ]
+
+        return select_containing
+    # The other three match text only.
+    if op == "eq":
+
+        def select_equal(columns: Columns, candidates: list[int]) -> list[int]:
+            texts = columns.folded_texts(name, get)
+            return [i for i in candidates if texts[i] == folded]
+
+        return select_equal
+    ends = op == "endswith"
+
+    def select_affixed(columns: Columns, candidates: list[int]) -> list[int]:
+        texts = columns.folded_texts(name, get)
+        if ends:
+            return [
+                i for i in candidates if (text := texts[i]) is not None and text.endswith(folded)
+            ]
+        return [i for i in candidates if (text := texts[i]) is not None and text.startswith(folded)]
+
+    return select_affixed
 
 
 _NUMBER_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {

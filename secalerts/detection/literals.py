@@ -159,30 +159,36 @@ class LiteralIndex:
         """(slot -> the positions whose events hold one of its literals, ascending;
         the number of slots found for each position, in order)."""
         fields = [
-            (columns.values(f.name, f.get), f.equal, f.elements, f.automaton) for f in self._fields
+            (
+                columns.folded_texts(f.name, f.get),
+                columns.values(f.name, f.get),
+                f.equal,
+                f.elements,
+                f.automaton,
+            )
+            for f in self._fields
         ]
         by_slot: dict[int, list[int]] = defaultdict(list)
         counts = []
         for position in positions:
             found: set[int] = set()
-            for values, equal, elements, automaton in fields:
-                value = values[position]
-                if isinstance(value, str):
-                    folded = value.casefold()
-                    slots = equal.get(folded)
+            for texts, values, equal, elements, automaton in fields:
+                text = texts[position]
+                if text is not None:
+                    slots = equal.get(text)
                     if slots:
                         found.update(slots)
                     if automaton is not None:
-                        last = len(folded) - 1
-                        for end, (length, prefix, suffix, contains) in automaton.iter(folded):
+                        last = len(text) - 1
+                        for end, (length, prefix, suffix, contains) in automaton.iter(text):
                             if contains:
                                 found.update(contains)
                             if prefix and end + 1 == length:
                                 found.update(prefix)
                             if suffix and end == last:
                                 found.update(suffix)
-                elif isinstance(value, list) and elements:
-                    for item in value:
+                elif elements and isinstance(items := values[position], list):
+                    for item in items:
                         if isinstance(item, str):
                             slots = elements.get(item.casefold())
                             if slots:
