@@ -274,24 +274,23 @@ def select(
         if isinstance(event_type, str):  # a rule's event_type eq/in only matches strings
             by_type[event_type].append(position)
     columns = Columns(events)
-    counts = [0] * len(events) if stats is not None else None
-    work: list[tuple[CompiledRule, list[int]]] = []
-
-    def plan(rules: RuleGroup, positions: list[int]) -> None:
-        work.extend((rule, positions) for rule in rules.always)
-        found: Sequence[int] = ()
-        if rules.literals is not None:
-            by_slot, found = rules.literals.find(columns, positions)
-            work.extend((rules.indexed[slot], by_slot[slot]) for slot in sorted(by_slot))
-        if counts is not None:
-            for position, indexed in zip(positions, found or [0] * len(positions), strict=True):
-                counts[position] += len(rules.always) + indexed
-
-    plan(index.untyped, list(range(len(events))))  # never changed by a selector: shared
+    everyone = list(range(len(events)))  # never changed by a selector: shared
+    rule_groups = [(index.untyped, everyone)]
     for event_type, positions in by_type.items():
         typed = index.by_type.get(event_type)
         if typed is not None:
-            plan(typed, positions)
+            rule_groups.append((typed, positions))
+    counts = [0] * len(events) if stats is not None else None
+    work: list[tuple[CompiledRule, list[int]]] = []
+    for rules_of, positions in rule_groups:
+        work += [(rule, positions) for rule in rules_of.always]
+        found: Sequence[int] = ()
+        if rules_of.literals is not None:
+            by_slot, found = rules_of.literals.find(columns, positions)
+            work += [(rules_of.indexed[slot], by_slot[slot]) for slot in sorted(by_slot)]
+        if counts is not None:
+            for position, indexed in zip(positions, found or [0] * len(positions), strict=True):
+                counts[position] += len(rules_of.always) + indexed
     if stats is not None and counts is not None:
         stats.candidates = counts
 
@@ -308,7 +307,10 @@ def select(
     windows: dict[Any, int] = {}
     # Rules often group by the same fields (source_ip): an event's key is made once.
     keys: dict[tuple[str, ...], dict[int, GroupKey]] = defaultdict(dict)
-    for rule, positions in sorted(matched.values(), key=lambda m: index.rank[id(m[0])]):
+    found_rules = list(matched.values())
+    if len(found_rules) > 1:
+        found_rules.sort(key=lambda entry: index.rank[id(entry[0])])
+    for rule, positions in found_rules:
         positions.sort()  # a rule requiring several types was run once per type
         known = keys[rule.group_by]
         groups = [
