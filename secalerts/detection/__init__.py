@@ -1,11 +1,12 @@
 """The detection engine: rule conditions compiled to predicates, evaluated over event dicts.
 
-Standard library and RE2 (the linear-time regex engine) only: no Django, no ORM, no I/O,
-no clock. Public surface:
+Standard library, RE2 (the linear-time regex engine) and pyahocorasick (the literal
+index's automaton) only: no Django, no ORM, no I/O, no clock. Public surface:
 
     rule = compile_rule(condition, rule_id=..., group_by=[...], threshold=parse_threshold(raw))
     rule.matches(event) -> bool
-    selection = select(events, rules)            # plain-rule matches + threshold hits by group
+    index = index_rules(rules)                   # once per rule set: by event type and literal
+    selection = select(events, index)            # plain-rule matches + threshold hits by group
     prior = <stored hits for selection.lookup_ranges()>
     matches = selection.matches + threshold_matches(selection, rules, prior)
 
@@ -15,8 +16,10 @@ Invalid rules raise RuleSyntaxError(path, message) naming the bad node.
 from secalerts.detection.engine import (
     CompiledRule,
     Match,
+    RuleGroup,
     RuleIndex,
     Selection,
+    SelectStats,
     compile_rule,
     evaluate,
     group_dict,
@@ -38,8 +41,10 @@ __all__ = [
     "CompiledRule",
     "Hit",
     "Match",
+    "RuleGroup",
     "RuleIndex",
     "RuleSyntaxError",
+    "SelectStats",
     "Selection",
     "Threshold",
     "compile_rule",

@@ -16,6 +16,7 @@ from typing import Any
 from secalerts.detection.conditions import Columns, Predicate, Selector, compile_condition
 from secalerts.detection.errors import RuleSyntaxError
 from secalerts.detection.fields import MISSING, Getter, compile_field
+from secalerts.detection.literals import LiteralIndex, Requirement, requirement
 from secalerts.detection.schema import DEFAULT_SEVERITY, SEVERITY_RANK
 from secalerts.detection.thresholds import Hit, Threshold, find_clusters
 
@@ -39,6 +40,9 @@ class CompiledRule:
     typed_selector: Selector | None = field(repr=False)
     # Event types the condition requires (a top-level eq/in on event_type), to skip the rest.
     event_types: frozenset[str] | None = None
+    # Literals one of which the typed selector needs (literals.requirement), to skip the
+    # events holding none; None when the rule names none and sees every event of its types.
+    requirement: Requirement | None = None
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         return self.predicate(event)
@@ -130,6 +134,7 @@ def compile_rule(
         distinct_getter=distinct,
         event_types=event_types,
         typed_selector=typed_selector,
+        requirement=requirement(condition if event_types is None else rest),
     )
 
 
@@ -191,28 +196,76 @@ def group_dict(rule: CompiledRule, key: GroupKey) -> dict[str, Any]:
     return dict(zip(rule.group_by, key, strict=True))
 
 
+# Below this many rules naming literals, an event type's rules are all run over all its
+# events: the index's own pass over the events would cost more than it saves (see
+# docs/performance.md, "Rule index").
+MIN_INDEXED_RULES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class RuleGroup:
+    """The rules of one event type, or of none."""
+
+    always: tuple[CompiledRule, ...]  # run over every event of the type
+    indexed: tuple[CompiledRule, ...]  # run over the events holding one of their literals
+    literals: LiteralIndex | None  # slots are positions in `indexed`
+
+
 @dataclass(frozen=True, slots=True)
 class RuleIndex:
-    """Rules by the event types they require, built once per rule set: a batch then runs
-    each rule only over the events it could match."""
+    """Rules by the event types they require, then by the literals they require, built
+    once per rule set: a batch then runs each rule only over the events it could match."""
 
-    by_type: Mapping[str, tuple[CompiledRule, ...]]
-    untyped: tuple[CompiledRule, ...]
+    by_type: Mapping[str, RuleGroup]
+    untyped: RuleGroup
+    rank: Mapping[int, int]  # id(rule) -> its position in the rule set: the matches' order
 
 
-def index_rules(rules: Sequence[CompiledRule]) -> RuleIndex:
+@dataclass(slots=True)
+class SelectStats:
+    """Filled by `select` when given one: how many rules each event was run through."""
+
+    candidates: list[int] = field(default_factory=list)
+
+
+def index_rules(
+    rules: Sequence[CompiledRule], *, literals: bool = True, min_indexed: int = MIN_INDEXED_RULES
+) -> RuleIndex:
+    """`literals=False` indexes by event type alone (each rule then sees every event of
+    its types): the same matches, for benchmarks and tests to compare."""
     by_type: dict[str, list[CompiledRule]] = defaultdict(list)
     untyped = []
     for rule in rules:
         if rule.event_types is None:
             untyped.append(rule)
-        for event_type in rule.event_types or ():
+        for event_type in sorted(rule.event_types or ()):
             by_type[event_type].append(rule)
-    return RuleIndex({t: tuple(rs) for t, rs in by_type.items()}, tuple(untyped))
+    minimum = min_indexed if literals else len(rules) + 1
+    return RuleIndex(
+        by_type={t: _group(rs, minimum) for t, rs in by_type.items()},
+        untyped=_group(untyped, minimum),
+        rank={id(rule): position for position, rule in enumerate(rules)},
+    )
+
+
+def _group(rules: Sequence[CompiledRule], min_indexed: int) -> RuleGroup:
+    indexed = tuple(rule for rule in rules if rule.requirement is not None)
+    if not indexed or len(indexed) < min_indexed:
+        return RuleGroup(always=tuple(rules), indexed=(), literals=None)
+    requirements = [
+        (slot, rule.requirement) for slot, rule in enumerate(indexed) if rule.requirement
+    ]
+    return RuleGroup(
+        always=tuple(rule for rule in rules if rule.requirement is None),
+        indexed=indexed,
+        literals=LiteralIndex(requirements),
+    )
 
 
 def select(
-    events: Sequence[Mapping[str, Any]], rules: Sequence[CompiledRule] | RuleIndex
+    events: Sequence[Mapping[str, Any]],
+    rules: Sequence[CompiledRule] | RuleIndex,
+    stats: SelectStats | None = None,
 ) -> Selection:
     index = rules if isinstance(rules, RuleIndex) else index_rules(rules)
     by_type: dict[str, list[int]] = defaultdict(list)
@@ -220,11 +273,28 @@ def select(
         event_type = event.get("event_type")
         if isinstance(event_type, str):  # a rule's event_type eq/in only matches strings
             by_type[event_type].append(position)
-    matched: dict[int, tuple[CompiledRule, list[int]]] = {}
     columns = Columns(events)
     everyone = list(range(len(events)))  # never changed by a selector: shared
-    work = [(rule, everyone) for rule in index.untyped]
-    work += [(rule, found) for t, found in by_type.items() for rule in index.by_type.get(t, ())]
+    rule_groups = [(index.untyped, everyone)]
+    for event_type, positions in by_type.items():
+        typed = index.by_type.get(event_type)
+        if typed is not None:
+            rule_groups.append((typed, positions))
+    counts = [0] * len(events) if stats is not None else None
+    work: list[tuple[CompiledRule, list[int]]] = []
+    for rules_of, positions in rule_groups:
+        work += [(rule, positions) for rule in rules_of.always]
+        found: Sequence[int] = ()
+        if rules_of.literals is not None:
+            by_slot, found = rules_of.literals.find(columns, positions)
+            work += [(rules_of.indexed[slot], by_slot[slot]) for slot in sorted(by_slot)]
+        if counts is not None:
+            for position, indexed in zip(positions, found or [0] * len(positions), strict=True):
+                counts[position] += len(rules_of.always) + indexed
+    if stats is not None and counts is not None:
+        stats.candidates = counts
+
+    matched: dict[int, tuple[CompiledRule, list[int]]] = {}
     for rule, candidates in work:
         selector = rule.typed_selector
         hits = candidates if selector is None else selector(columns, candidates)
@@ -237,7 +307,10 @@ def select(
     windows: dict[Any, int] = {}
     # Rules often group by the same fields (source_ip): an event's key is made once.
     keys: dict[tuple[str, ...], dict[int, GroupKey]] = defaultdict(dict)
-    for rule, positions in matched.values():
+    found_rules = list(matched.values())
+    if len(found_rules) > 1:
+        found_rules.sort(key=lambda entry: index.rank[id(entry[0])])
+    for rule, positions in found_rules:
         positions.sort()  # a rule requiring several types was run once per type
         known = keys[rule.group_by]
         groups = [

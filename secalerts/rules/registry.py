@@ -4,6 +4,7 @@ Every batch reads the one-row version stamp (one cheap query), so a rule created
 changed or disabled in any process takes effect on the next batch everywhere.
 """
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -11,7 +12,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection
@@ -90,14 +91,8 @@ def active_rules() -> RuleSet:
     cached = _cached
     if cached.version == version:
         return cached
-    with _lock:
-        # Compiling builds many closures and few cycles: with thousands of rules (a Sigma
-        # import) the cyclic GC's repeated full passes cost ten times the compiling.
-        gc.disable()
-        try:
-            rules = tuple(_compile_enabled())
-        finally:
-            gc.enable()
+    with _lock, _collector_paused():
+        rules = tuple(_compile_enabled())
         index = detection.index_rules([rule.compiled for rule in rules])
         _cached = RuleSet(
             version=version,
@@ -107,6 +102,20 @@ def active_rules() -> RuleSet:
             silent=frozenset(rule.id for rule in rules if not rule.generate),
         )
         return _cached
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Compiling thousands of rules allocates objects that all stay alive, so the
+    collections it triggers walk the heap for nothing: 70% of compiling SigmaHQ's
+    process-creation rules (docs/performance.md, "Rule index")."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _compile_enabled() -> list[ActiveRule]:
