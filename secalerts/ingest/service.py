@@ -8,7 +8,7 @@ The path an event takes, each step one call:
     with transaction.atomic():
         kept = events.storage.insert_events(rows)   duplicates left out
         rules.window_state.detect(selection, ..., record=alerts...record_matches)
-    alerts.notifications.notify_alerts(...)         pushes, after commit
+        alerts.notifications.notify_alerts(...)     changes logged; pushes after commit
 """
 
 import functools
@@ -69,8 +69,9 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
         if new_events and selection is not None:
             record = functools.partial(record_matches, events=new_events, ruleset=ruleset, now=now)
             recorded = window_state.detect(selection, ruleset, now=now, record=record)
-    # After the write lock too (pushes read the alerts and may wait on Redis).
-    notify_alerts(created=recorded.created, updated=recorded.updated)
+        # The changes are logged (and numbered) in the transaction; the pushes, which
+        # read the alerts and may wait on Redis, are sent after it, out of the write lock.
+        notify_alerts(created=recorded.created, updated=recorded.updated)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
         stored_ids=frozenset(event["id"] for event in new_events),
