@@ -125,7 +125,9 @@ class AlertChange(models.Model):
     # Not a foreign key: the log is written at the end of the changing transaction and
     # read by seq alone; a constraint would only cost that transaction a check.
     alert_id = models.BigIntegerField()
-    created_at = models.DateTimeField(db_index=True)
+    # No index: each one costs every changing transaction a page write, and the prune job
+    # reads the whole log (about REPLAY_CHANGES rows) once in a while.
+    created_at = models.DateTimeField()
 
     class Meta:
         ordering = ("seq",)
