@@ -79,10 +79,10 @@ def main() -> None:
     figures: dict[tuple[str, int], list[float]] = {}
     for number in range(args.rounds):
         for mode in ("log", "none")[:: -1 if number % 2 else 1]:
-            changes.record = logged if mode == "log" else in_memory  # type: ignore[assignment]
+            changes.record = logged if mode == "log" else in_memory
             for batch, transactions in ((1, 200), (100, 10)):
                 figures.setdefault((mode, batch), []).append(per_transaction(batch, transactions))
-    changes.record = logged  # type: ignore[assignment]
+    changes.record = logged
     print(f"{args.database}, {args.rounds} rounds, medians:")
     for batch in (1, 100):
         log = statistics.median(figures["log", batch])
