@@ -54,16 +54,13 @@ class Broadcaster:
                 layer = get_channel_layer()
                 if layer is None:
                     raise RuntimeError("CHANNEL_LAYERS has no default layer")
+                # Read before joining the group: every later change is relayed, a push
+                # sent before the join included (filled in from the log by the next one).
+                # Read after, a change committed in between would be dropped as relayed.
+                last_seq = await database_sync_to_async(changes.last_seq)()
                 channel = await layer.new_channel()
                 await layer.group_add(ALERTS_GROUP, channel)
-                try:
-                    # Changes committed from now on reach the channel; the ones before
-                    # are owed to no listener (a resuming one reads them from the log).
-                    self.last_seq = await database_sync_to_async(changes.last_seq)()
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        await layer.group_discard(ALERTS_GROUP, channel)
-                    raise
+                self.last_seq = last_seq
                 self._relay = asyncio.create_task(self._forward(layer, channel))
             self.listeners.add(listener)
 
