@@ -5,8 +5,9 @@ run out; reports malformed messages without dropping the client.
 Resuming (`?since=<seq>`): the consumer joins the broadcaster first, holding what it
 relays, then replays the change log after `since` to its end, then the held pushes;
 from the first replayed push on, a push whose seq is not above the last one sent is
-dropped. The broadcaster relays every change committed after the join, in seq order,
-and the log holds every change committed before the replay's last read: so each change
+dropped. The broadcaster relays, in seq order, every change after the last seq it read
+before joining the group (at the latest, every change committed after the join), and
+the log holds every change committed before the replay's last read: so each change
 after `since` is sent once, in order, across the seam.
 """
 
