@@ -5,7 +5,7 @@ message fragments): a few of them match the replayed OpenSSH attack traffic, mos
 do not. The 10 threshold rules count failed passwords and invalid users per source IP.
 
     .venv/bin/python bench/ingest.py [--scale 500] [--seconds 20] [--databases sqlite,postgres]
-                                     [--workers 1,2]
+                                     [--workers 1,2] [--base CHECKOUT]
 
 Prints requests/s and latency for single-event POSTs (1 and 16 clients), the seed's own
 workload beside them (single events from 16 clients, half of them high or critical from
@@ -16,6 +16,9 @@ batches of 1000 (JSON array and NDJSON) with the default rules plus 100 match ru
 events stored equals the number sent; with one Daphne process and with several behind
 one port (`manage.py serve --workers N`, with Redis). First, per database, the storage
 floor (bench/floor.py): what the raw driver alone stores, the ceiling for any server.
+With `--base`, a checkout of other code (an export of an earlier commit) is measured
+the same way right before this code, on a fresh database each, and each figure's
+ratio this/base is printed.
 """
 
 import argparse
@@ -32,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.floor import storage_floor
 from bench.server import (
+    ROOT,
     Connection,
     daphne,
     machine_speed,
@@ -162,9 +166,11 @@ def report(label: str, result: dict, events_per_request: int = 1) -> float:
     return rate
 
 
-async def bench_database(kind: str, workers: int, seconds: float, scale: int) -> dict:
-    print(f"\n== {kind}, {workers} Daphne worker(s): setting up a fresh database")
-    url = reset_database(kind, "bench_ingest")
+async def bench_database(
+    kind: str, workers: int, seconds: float, scale: int, root: Path = ROOT
+) -> dict:
+    print(f"\n== {kind}, {workers} Daphne worker(s), code of {root}: a fresh database")
+    url = reset_database(kind, os.environ.get("BENCH_DATABASE", "bench_ingest"))
     manage(
         url, "create_user", "bench", "--role", "analyst", "--password-stdin", stdin=PASSWORD + "\n"
     )
@@ -172,7 +178,7 @@ async def bench_database(kind: str, workers: int, seconds: float, scale: int) ->
     stream = Stream(load_events())
     figures: dict[str, float] = {}
     extra_env = {"REDIS_URL": REDIS_URL} if workers > 1 else {}
-    with daphne(url, workers=workers, env=extra_env) as server:
+    with daphne(url, workers=workers, env=extra_env, root=root) as server:
         access = await token(server.port, "bench", PASSWORD)
         json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {access}"}
         ndjson_headers = json_headers | {"Content-Type": "application/x-ndjson"}
@@ -236,6 +242,7 @@ def main() -> None:
     )
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--workers", default="1,2", help="Daphne workers to try, e.g. 1,2")
+    parser.add_argument("--base", type=Path, help="a checkout of the code to compare with")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; rules: 3 default + 100 match + 10 threshold")
     print(machine_speed())
@@ -251,13 +258,21 @@ def main() -> None:
             f"table of its columns {bare:,.0f} rows/s, {bare / SCALE_FIGURES[kind]:.2f} of the"
             f" issue's figure for scale ({SCALE_FIGURES[kind]:,})"
         )
-    results = {
-        (kind, int(workers)): asyncio.run(
-            bench_database(kind, int(workers), args.seconds, args.scale)
-        )
-        for kind in kinds
-        for workers in args.workers.split(",")
-    }
+    results = {}
+    for kind in kinds:
+        for workers in map(int, args.workers.split(",")):
+            if args.base:
+                base = asyncio.run(
+                    bench_database(kind, workers, args.seconds, args.scale, args.base.resolve())
+                )
+            results[kind, workers] = asyncio.run(
+                bench_database(kind, workers, args.seconds, args.scale)
+            )
+            if args.base:
+                print("  this/base: " + ", ".join(
+                    f"{name} {results[kind, workers][name] / base[name]:.3f}"
+                    for name in base if name != "lost_or_doubled"
+                ))  # fmt: skip
     print(f"\n{machine_speed()}")
     print("ratios against the targets (reference: 90 single req/s with 16 clients):")
     targets = {"sqlite": 50_000, "postgres": 30_000}

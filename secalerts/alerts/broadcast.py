@@ -6,6 +6,12 @@ falls behind silently loses pushes (bench/soak.py with 200 listeners lost most o
 Here each process receives a push once and writes it to each of its sockets, which
 costs a fraction of that and drops nothing for a connected client. Writes go to
 the server's send buffer, so a slow client never holds up the others.
+
+Pushes are relayed in seq order, each once: pushes of different processes (or threads)
+may reach the channel in another order than their changes committed, and a channel
+layer drops messages when a channel is full. A push whose seq is not the next one is
+preceded by the changes between, read from the change log (alerts.changes: gap-free,
+in commit order); a push that then arrives is dropped as already relayed.
 """
 
 import asyncio
@@ -14,9 +20,14 @@ import logging
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
 
+from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 
-from secalerts.alerts.notifications import ALERTS_GROUP
+from secalerts.alerts import changes
+from secalerts.alerts.notifications import ALERTS_GROUP, logged_pushes
+
+RESYNC = {"severity": None, "text": '{"type":"resync"}'}
+FILL_PAGE = 500
 
 RETRY_SECONDS = 1.0
 logger = logging.getLogger(__name__)
@@ -33,6 +44,8 @@ class Broadcaster:
         self.listeners: set[Listener] = set()
         self._relay: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # The seq of the last push relayed; every later one is relayed, in order.
+        self.last_seq = 0
 
     async def add(self, listener: Listener) -> None:
         """Raises if the channel layer cannot be reached (the consumer then closes)."""
@@ -41,8 +54,13 @@ class Broadcaster:
                 layer = get_channel_layer()
                 if layer is None:
                     raise RuntimeError("CHANNEL_LAYERS has no default layer")
+                # Read before joining the group: every later change is relayed, a push
+                # sent before the join included (filled in from the log by the next one).
+                # Read after, a change committed in between would be dropped as relayed.
+                last_seq = await database_sync_to_async(changes.last_seq)()
                 channel = await layer.new_channel()
                 await layer.group_add(ALERTS_GROUP, channel)
+                self.last_seq = last_seq
                 self._relay = asyncio.create_task(self._forward(layer, channel))
             self.listeners.add(listener)
 
@@ -69,11 +87,7 @@ class Broadcaster:
                 # Pushes come together (notifications.PUSHES_PER_MESSAGE); one alone is
                 # what a process of the previous release sends during a rolling upgrade.
                 for push in message.get("pushes", [message]):
-                    for listener in tuple(self.listeners):
-                        try:
-                            await listener.push(push)
-                        except Exception:  # one broken socket must not stop the others'
-                            logger.warning("alert stream: push to one client failed", exc_info=True)
+                    await self._relay_in_order(push)
                 # Writes only fill the sockets' buffers: give the server a turn to send them
                 # (and to serve requests) before the next pushes, or a burst of them would
                 # make every client look too slow (core.slow_clients).
@@ -81,6 +95,42 @@ class Broadcaster:
         finally:
             with contextlib.suppress(Exception):
                 await layer.group_discard(ALERTS_GROUP, channel)
+
+    async def _relay_in_order(self, push: dict[str, Any]) -> None:
+        seq = push.get("seq")
+        if seq is None:  # a process of the previous release, during a rolling upgrade
+            await self._fan_out(push)
+            return
+        if seq <= self.last_seq:
+            return  # relayed already, filled in from the log
+        if seq > self.last_seq + 1:
+            try:
+                await self._fill_in(seq)
+            except Exception:  # the database is down: relay what came, clients resync
+                logger.warning("alert stream: could not fill in from the log", exc_info=True)
+                await self._fan_out(RESYNC | {"seq": seq - 1})
+        await self._fan_out(push)
+        self.last_seq = seq
+
+    async def _fill_in(self, before: int) -> None:
+        """Relays the logged changes between the last relayed and `before`."""
+        while self.last_seq + 1 < before:
+            replayed = await database_sync_to_async(logged_pushes)(
+                after=self.last_seq, before=before, limit=FILL_PAGE
+            )
+            if not replayed.complete:  # pruned: only a resync tells the clients
+                await self._fan_out(RESYNC | {"seq": before - 1})
+                return
+            for push in replayed.pushes:
+                await self._fan_out(push)
+            self.last_seq = replayed.last_seq
+
+    async def _fan_out(self, push: dict[str, Any]) -> None:
+        for listener in tuple(self.listeners):
+            try:
+                await listener.push(push)
+            except Exception:  # one broken socket must not stop the others'
+                logger.warning("alert stream: push to one client failed", exc_info=True)
 
 
 _broadcasters: WeakKeyDictionary[asyncio.AbstractEventLoop, Broadcaster] = WeakKeyDictionary()

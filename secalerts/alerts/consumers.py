@@ -1,22 +1,37 @@
 """The alert stream: pushes `alert.created` / `alert.updated`, filtered by the client's
 `severity_min`; answers `ping`; takes fresh tokens (`auth`); closes when the credentials
-run out; reports malformed messages without dropping the client."""
+run out; reports malformed messages without dropping the client.
+
+Resuming (`?since=<seq>`): the consumer joins the broadcaster first, holding what it
+relays, then replays the change log after `since` to its end, then the held pushes;
+from the first replayed push on, a push whose seq is not above the last one sent is
+dropped. The broadcaster relays, in seq order, every change after the last seq it read
+before joining the group (at the latest, every change committed after the join), and
+the log holds every change committed before the replay's last read: so each change
+after `since` is sent once, in order, across the seam.
+"""
 
 import asyncio
 import json
 import logging
 import math
+import re
 import time
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeGuard
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from secalerts.accounts.identity import Identity
 from secalerts.accounts.websocket_auth import stream_identity
+from secalerts.alerts import changes
 from secalerts.alerts.broadcast import broadcaster
+from secalerts.alerts.notifications import logged_pushes
 from secalerts.detection.schema import SEVERITY_RANK, iso_time
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -24,10 +39,31 @@ CLOSE_FORBIDDEN = 4403
 # A part the stream needs is down (the channel layer): come back later. As 4401/4403 do,
 # the code mirrors HTTP; servers may only send 1000 or 3000-4999.
 CLOSE_TRY_AGAIN_LATER = 4503
+# A malformed `since` or `severity_min` in the URL: the stream cannot start as asked.
+CLOSE_BAD_REQUEST = 4400
+REPLAY_PAGE = 500
+_SEQ = re.compile(r"[0-9]{1,18}")  # a BIGINT holds any 18 digits
 
 logger = logging.getLogger(__name__)
 
 check_credentials = database_sync_to_async(stream_identity)
+resumable = database_sync_to_async(changes.resumable)
+replay_page = database_sync_to_async(logged_pushes)
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def stream_options(query_string: bytes) -> tuple[int | None, str | None]:
+    """`since` and `severity_min` of the stream's URL (each may be absent)."""
+    query = parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
+    since, level = query.get("since", [None])[-1], query.get("severity_min", [None])[-1]
+    if since is not None and not _SEQ.fullmatch(since):
+        raise BadRequest("since must be the seq of a push: a whole number, 0 or more.")
+    if level is not None and level not in SEVERITY_RANK:
+        raise BadRequest(f"severity_min must be one of {', '.join(SEVERITY_RANK)}.")
+    return (int(since) if since is not None else None), level
 
 
 def may_stream(identity: Identity | None) -> TypeGuard[Identity]:
@@ -67,6 +103,11 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     token: str | None
     identity: Identity
     _watch: asyncio.Task[None] | None = None
+    _replay: asyncio.Task[None] | None = None
+    # While replaying: the broadcaster's pushes, sent after the replay.
+    held: deque[dict[str, Any]] | None = None
+    # The seq of the last push sent (or passed over by the severity filter).
+    last_seq: int | None = None
     clock: Clock = WallClock()
 
     async def connect(self) -> None:
@@ -80,6 +121,16 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
             return
         self.token, self.identity = token if isinstance(token, str) else None, identity
         try:
+            since, level = stream_options(self.scope.get("query_string", b""))
+        except BadRequest as problem:
+            await self.error(str(problem))
+            await self.end(CLOSE_BAD_REQUEST)
+            return
+        if level is not None:
+            self.severity_min = SEVERITY_RANK[level]
+        if since is not None:
+            self.held = deque()
+        try:
             await broadcaster().add(self)
         except Exception:  # the channel layer is unreachable: ask the client to come back
             logger.warning("alert stream: channel layer unavailable at connect", exc_info=True)
@@ -87,6 +138,36 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
             return
         self.joined = True
         self._watch_credentials()
+        if since is not None:
+            self._replay = asyncio.create_task(self._resume(since))
+
+    async def _resume(self, since: int) -> None:
+        """Sends the logged changes after `since`, or `resync` when the log no longer
+        holds them all; then what the broadcaster relayed meanwhile."""
+        try:
+            if await resumable(since, now=timezone.now()):
+                self.last_seq = since
+                while not self.ending:
+                    after = self.last_seq
+                    page = await replay_page(after=after, limit=REPLAY_PAGE)
+                    if not page.complete:  # pruned while replaying
+                        await self.send_json({"type": "resync"})
+                        break
+                    if page.last_seq == after:  # the end of the log
+                        break
+                    for push in page.pushes:
+                        await self._deliver(push)
+                    self.last_seq = page.last_seq  # changes of deleted alerts have no push
+            else:
+                await self.send_json({"type": "resync"})
+        except Exception:  # the database is unreachable: the client comes back, same since
+            logger.warning("alert stream: replay failed", exc_info=True)
+            await self.end(CLOSE_TRY_AGAIN_LATER)
+            return
+        held = self.held
+        while held:
+            await self._deliver(held.popleft())
+        self.held = None  # no await since the last check: nothing is left behind
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
@@ -98,9 +179,10 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def _leave(self) -> None:
-        if self._watch is not None and self._watch is not asyncio.current_task():
-            self._watch.cancel()
-        self._watch = None
+        for task in (self._watch, self._replay):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self._watch = self._replay = None
         if self.joined:
             self.joined = False
             await broadcaster().discard(self)
@@ -176,8 +258,23 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "detail": detail})
 
     async def push(self, message: dict[str, Any]) -> None:
-        """An `alert.created` / `alert.updated` push, relayed by this process's broadcaster."""
-        if not self.ending and SEVERITY_RANK.get(message["severity"], 0) >= self.severity_min:
+        """An `alert.created` / `alert.updated` push (or a `resync`), relayed by this
+        process's broadcaster, in seq order."""
+        if self.held is not None:
+            self.held.append(message)
+        else:
+            await self._deliver(message)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        if self.ending:
+            return
+        seq = message.get("seq")
+        if seq is not None:
+            if self.last_seq is not None and seq <= self.last_seq:
+                return  # sent already, from the log
+            self.last_seq = seq
+        severity = message["severity"]
+        if severity is None or SEVERITY_RANK.get(severity, 0) >= self.severity_min:
             await self.send(text_data=message["text"])
 
 

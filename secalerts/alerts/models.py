@@ -114,3 +114,33 @@ class AlertHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} -> {self.new_value}"
+
+
+class AlertChange(models.Model):
+    """The stream's change log: one row per pushed change, numbered in commit order
+    (alerts.changes). A client resuming with `?since=` is replayed the rows after it."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    kind = models.CharField(max_length=16)  # the push's type: alert.created / alert.updated
+    # Not a foreign key: the log is written at the end of the changing transaction and
+    # read by seq alone; a constraint would only cost that transaction a check.
+    alert_id = models.BigIntegerField()
+    # No index: each one costs every changing transaction a page write, and the prune job
+    # reads the whole log (about REPLAY_CHANGES rows) once in a while.
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("seq",)
+
+    def __str__(self) -> str:
+        return f"{self.seq}: {self.kind} {self.alert_id}"
+
+
+class AlertChangeCounter(models.Model):
+    """One row (id 1): the last seq given out. Each transaction that changes alerts
+    bumps it at its end and holds its row lock until commit (alerts.changes)."""
+
+    last_seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.last_seq)

@@ -9,7 +9,7 @@ The path an event takes, each step one call:
         kept = events.storage.insert_events(rows)   duplicates left out
         rules.window_state.detect(selection, ..., record=alerts...record_matches,
                                   screened by tuning.suppressions)
-    alerts.notifications.notify_alerts(...)         pushes, after commit
+        alerts.notifications.notify_alerts(...)     changes logged; pushes after commit
 """
 
 import functools
@@ -77,8 +77,9 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             recorded = window_state.detect(
                 selection, ruleset, now=now, record=record, events=new_events
             )
-    # After the write lock too (pushes read the alerts and may wait on Redis).
-    notify_alerts(created=recorded.created, updated=recorded.updated)
+        # The changes are logged (and numbered) in the transaction; the pushes, which
+        # read the alerts and may wait on Redis, are sent after it, out of the write lock.
+        notify_alerts(created=recorded.created, updated=recorded.updated)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
         stored_ids=frozenset(event["id"] for event in new_events),

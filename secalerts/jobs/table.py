@@ -7,6 +7,7 @@ It must be idempotent: a run may be missed (the scheduler was down) or happen tw
 
 from django.conf import settings
 
+from secalerts.alerts import changes
 from secalerts.jobs.scheduler import Job
 from secalerts.rules import window_state
 
@@ -20,4 +21,5 @@ def scheduled_jobs() -> tuple[Job, ...]:
             run=window_state.prune_hits,
             kwargs={"keep_seconds": settings.THRESHOLD_STATE_SECONDS},
         ),
+        Job("prune_alert_changes", every_seconds=changes.PRUNE_EVERY_SECONDS, run=changes.prune),
     )

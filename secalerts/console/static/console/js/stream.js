@@ -1,20 +1,24 @@
 // The alert stream (/ws/alerts/): reconnects by itself with a growing delay, renews its
-// token before it expires, and tells the page its state ("live", "reconnecting") and
-// when it is back, so the page can fetch what it missed.
-// TODO: reconnect with ?since=<seq> once the stream offers it (DESIGN.md "Real-time
-// stream"); until then `onReconnect` refetches.
+// token before it expires, and tells the page its state ("live", "reconnecting").
+// It reconnects with ?since=<the last seq it got>: the server first replays every change
+// missed meanwhile (docs/api.md "Real-time stream"), so the page only needs to fetch
+// what it missed (`onResync`) when the server can no longer replay it all, or when no
+// push has come yet to resume from (`onOpen` with `resumed` false).
 
 import { expiresWithin, refreshTokens, tokenExpiry, tokens, toLogin } from "./api.js";
 
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_FORBIDDEN = 4403;
+const CLOSE_BAD_REQUEST = 4400;
 const MAX_DELAY_MS = 5000;
 
 export class AlertStream {
-  constructor({ onAlert, onOpen, onState }) {
+  constructor({ onAlert, onOpen, onState, onResync }) {
     this.onAlert = onAlert;
     this.onOpen = onOpen;
     this.onState = onState;
+    this.onResync = onResync ?? (() => onOpen({ resumed: false }));
+    this.seq = null; // of the last change received
     this.failures = 0;
     this.socket = null;
     this.renewal = null;
@@ -36,18 +40,23 @@ export class AlertStream {
     if (expiresWithin(tokens().access, 30_000) && !(await refreshTokens())) return toLogin();
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const token = encodeURIComponent(tokens().access);
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/alerts/?token=${token}`);
+    const resumed = this.seq !== null;
+    const since = resumed ? `&since=${this.seq}` : "";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/alerts/?token=${token}${since}`);
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.failures = 0;
       this.onState("live");
       this.scheduleRenewal();
-      this.onOpen();
+      this.onOpen({ resumed });
     });
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
       if (message.type === "alert.created" || message.type === "alert.updated") {
+        this.seq = message.seq ?? this.seq;
         this.onAlert(message);
+      } else if (message.type === "resync") {
+        this.onResync();
       }
     });
     socket.addEventListener("close", (event) => this.closed(event.code));
@@ -62,6 +71,7 @@ export class AlertStream {
       return;
     }
     this.onState("reconnecting");
+    if (code === CLOSE_BAD_REQUEST) this.seq = null; // not a seq the server knows
     if (code === CLOSE_UNAUTHENTICATED && !(await refreshTokens())) {
       toLogin();
       return;

@@ -339,8 +339,10 @@ async function main() {
     onAlert: pushed,
     onState: showStreamState,
     // The first page was asked for before the stream opened: ask again once it is open,
-    // for what came in between; and after every reconnect, for what was missed.
-    onOpen: catchUp,
+    // for what came in between. A reconnect resumes (?since=): what was missed is
+    // replayed as pushes, unless the server asks for a resync.
+    onOpen: ({ resumed }) => resumed || catchUp(),
+    onResync: catchUp,
   }).start();
   fillRules();
 }
