@@ -59,6 +59,7 @@ LAYERS = (
     "events",
     "rules",
     "alerts",
+    "notifications",
     "ingest",
     "intake",
     "syslog",
