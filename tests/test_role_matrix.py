@@ -10,6 +10,7 @@ from secalerts.accounts.tests.role_matrix import ROWS as ACCOUNT_ROWS
 from secalerts.alerts.tests.role_matrix import ROWS as ALERT_ROWS
 from secalerts.events.tests.role_matrix import ROWS as EVENT_ROWS
 from secalerts.intake.tests.role_matrix import ROWS as INTAKE_ROWS
+from secalerts.notifications.tests.role_matrix import ROWS as NOTIFICATION_ROWS
 from secalerts.rules.tests.role_matrix import ROWS as RULE_ROWS
 from tests.role_matrix import ADMIN, ANALYST, ANON, KEY, NOROLE, POLICIES, Row
 
@@ -23,6 +24,7 @@ ROWS: list[Row] = [
     *RULE_ROWS,
     *ALERT_ROWS,
     *INTAKE_ROWS,
+    *NOTIFICATION_ROWS,
 ]
 
 
