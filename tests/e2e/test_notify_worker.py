@@ -93,8 +93,15 @@ def command_of(pid: int) -> str:
 def test_serve_runs_one_notification_worker_and_stops_it(transactional_db):
     port = e2e.free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--no-syslog"]
-        + ["--no-scheduler"],
+        [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--port",
+            str(port),
+            "--no-syslog",
+            "--no-scheduler",
+        ],
         cwd=settings.BASE_DIR,
         env=environment(),
         stdout=subprocess.DEVNULL,
