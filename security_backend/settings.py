@@ -241,6 +241,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "secalerts.events.models.Severity",
         "RuleSeverityEnum": "secalerts.rules.models.SEVERITY_CHOICES",
+        "StatusEnum": "secalerts.alerts.models.AlertStatus",
+        "DeliveryStatusEnum": "secalerts.notifications.models.DeliveryStatus",
     },
 }
 
@@ -339,8 +341,9 @@ TASKS = {
     }
 }
 # Email channels' server, e.g. smtp+tls://user:password@smtp.example.com:587; the
-# console backend (prints) in development. Django 6.1's MAILERS, from that URL.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# console backend (prints) in development, the local MTA in production. Django 6.1's
+# MAILERS, from that URL.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 _SMTP_OPTIONS = {
     "host": "EMAIL_HOST",
     "port": "EMAIL_PORT",
