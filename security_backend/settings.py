@@ -288,6 +288,9 @@ LOGGING = {
         # Our request log replaces Django's, which would log every 4xx twice.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "ERROR"},
+        # Two lines per task run otherwise (Django's "django" logger is at INFO); each
+        # delivery's attempts are in the delivery log instead.
+        "django.tasks": {"level": "WARNING"},
     },
 }
 
