@@ -69,8 +69,10 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
         if new_events and selection is not None:
             record = functools.partial(record_matches, events=new_events, ruleset=ruleset, now=now)
             recorded = window_state.detect(selection, ruleset, now=now, record=record)
-    # After the write lock too (pushes read the alerts and may wait on Redis).
-    notify_alerts(created=recorded.created, updated=recorded.updated)
+        # Inside: the notification outbox (alerts_changed) commits with the alerts. The
+        # pushes it queues still run after commit and after the write lock (they read
+        # the alerts and may wait on Redis).
+        notify_alerts(created=recorded.created, updated=recorded.updated)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
         stored_ids=frozenset(event["id"] for event in new_events),

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.db import connection
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from secalerts.alerts.models import Alert
@@ -26,6 +27,9 @@ def record_deliveries(
     channels = active_channels()
     if not channels:
         return
+    if not connection.in_atomic_block:
+        # Written after the alerts committed, a crash in between would lose them.
+        raise TransactionManagementError("alerts_changed must be sent inside the transaction")
     kinds = dict.fromkeys(updated, AlertChange.UPDATED.value)
     kinds.update(dict.fromkeys(created, AlertChange.CREATED.value))
     if not any(kind in channel.on for channel in channels for kind in set(kinds.values())):

@@ -263,3 +263,30 @@ def test_the_delivery_log_filters_and_refuses_bad_filters(api_client, admin_user
     assert (
         timezone.now() - timedelta(minutes=1) < Delivery.objects.earliest("created_at").created_at
     )
+
+
+def test_alerts_raised_by_ingest_are_in_the_outbox_when_the_batch_commits(
+    api_client, admin_user, bearer
+):
+    from secalerts.rules.services import create_rule
+
+    create_rule(
+        name="scan",
+        severity="high",
+        condition={"field": "event_type", "op": "eq", "value": "net.scan"},
+        group_by=["source_ip"],
+    )
+    api_client.credentials(HTTP_AUTHORIZATION=bearer(admin_user))
+    events = [
+        {"event_type": "net.scan", "source": "fw", "source_ip": f"203.0.113.{n}"} for n in (1, 2)
+    ]
+    with webhook_receiver() as receiver:
+        webhook(receiver.url, on=["alert.created"])
+
+        answer = api_client.post("/api/events/", events, format="json")
+
+        assert answer.status_code == 201
+        created = set(answer.json()["alerts"])
+        assert set(Delivery.objects.values_list("alert_id", flat=True)) == created
+        run_due_tasks()
+        assert {r.json()["alert"]["id"] for r in receiver.received} == created
