@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_tasks_db",
     "secalerts.core",
     "secalerts.audit",
     "secalerts.accounts",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "secalerts.sigma",
     "secalerts.alerts",
     "secalerts.tuning",
+    "secalerts.notifications",
     "secalerts.intake",
     "secalerts.syslog",
     "secalerts.jobs",
@@ -242,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "secalerts.events.models.Severity",
         "RuleSeverityEnum": "secalerts.rules.models.SEVERITY_CHOICES",
+        "StatusEnum": "secalerts.alerts.models.AlertStatus",
+        "DeliveryStatusEnum": "secalerts.notifications.models.DeliveryStatus",
     },
 }
 
@@ -287,6 +291,9 @@ LOGGING = {
         # Our request log replaces Django's, which would log every 4xx twice.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "ERROR"},
+        # Two lines per task run otherwise (Django's "django" logger is at INFO); each
+        # delivery's attempts are in the delivery log instead.
+        "django.tasks": {"level": "WARNING"},
     },
 }
 
@@ -332,3 +339,38 @@ STREAM_MAX_BEHIND_MESSAGES = env.int("STREAM_MAX_BEHIND_MESSAGES", default=1000)
 # The kernel send buffer of a stream socket (Linux doubles it). Left to itself it grows
 # to 4 MiB, out of sight of the count above; this is ample for pushes at any rate.
 STREAM_SEND_BUFFER_BYTES = env.int("STREAM_SEND_BUFFER_BYTES", default=128 * 1024)
+
+# ------------------------------------------------------------------ notifications
+# Deliveries are Django tasks in the database (django-tasks-db), sent by
+# `manage.py notify_worker` (which `serve` starts): docs/notifications.md.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "notifications"],
+    }
+}
+# Email channels' server, e.g. smtp+tls://user:password@smtp.example.com:587; the
+# console backend (prints) in development, the local MTA in production. Django 6.1's
+# MAILERS, from that URL.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_SMTP_OPTIONS = {
+    "host": "EMAIL_HOST",
+    "port": "EMAIL_PORT",
+    "username": "EMAIL_HOST_USER",
+    "password": "EMAIL_HOST_PASSWORD",
+    "use_tls": "EMAIL_USE_TLS",
+    "use_ssl": "EMAIL_USE_SSL",
+}
+MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": {}}}
+if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {"timeout": 10} | {
+        option: _email[name] for option, name in _SMTP_OPTIONS.items() if _email.get(name)
+    }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="secalerts@localhost")
+# Webhook and Slack receivers on private and loopback addresses (often internal). Off:
+# only public addresses. Link-local and cloud-metadata addresses are always refused.
+NOTIFY_ALLOW_PRIVATE = env.bool("NOTIFY_ALLOW_PRIVATE", default=True)
+# Retries: the first after this many seconds, then doubling (at most an hour apart),
+# until this long after the alert change; then the delivery is marked failed.
+NOTIFY_RETRY_FIRST_SECONDS = env.float("NOTIFY_RETRY_FIRST_SECONDS", default=10)
+NOTIFY_RETRY_FOR_SECONDS = env.float("NOTIFY_RETRY_FOR_SECONDS", default=24 * 3600)

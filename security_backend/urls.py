@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/", include("secalerts.alerts.urls")),
     path("api/", include("secalerts.tuning.urls")),
     path("api/", include("secalerts.intake.urls")),
+    path("api/", include("secalerts.notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/(?P<rest>[\s\S]*)$", api_not_found),
     path("swagger/", swagger_view(url_name="schema"), name="swagger-ui"),

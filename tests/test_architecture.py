@@ -62,6 +62,7 @@ LAYERS = (
     "sigma",
     "alerts",
     "tuning",
+    "notifications",
     "ingest",
     "intake",
     "syslog",

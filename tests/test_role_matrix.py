@@ -10,6 +10,7 @@ from secalerts.accounts.tests.role_matrix import ROWS as ACCOUNT_ROWS
 from secalerts.alerts.tests.role_matrix import ROWS as ALERT_ROWS
 from secalerts.events.tests.role_matrix import ROWS as EVENT_ROWS
 from secalerts.intake.tests.role_matrix import ROWS as INTAKE_ROWS
+from secalerts.notifications.tests.role_matrix import ROWS as NOTIFICATION_ROWS
 from secalerts.rules.tests.role_matrix import ROWS as RULE_ROWS
 from secalerts.sigma.tests.role_matrix import ROWS as SIGMA_ROWS
 from secalerts.tuning.tests.role_matrix import ROWS as TUNING_ROWS
@@ -27,6 +28,7 @@ ROWS: list[Row] = [
     *ALERT_ROWS,
     *INTAKE_ROWS,
     *TUNING_ROWS,
+    *NOTIFICATION_ROWS,
 ]
 
 

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.dispatch import Signal
 
 from secalerts.alerts import changes
 from secalerts.alerts.changes import Change
@@ -30,6 +31,9 @@ ALERTS_GROUP = "alerts"
 # every process's broadcaster unpacks them for its clients.
 PUSHES_PER_MESSAGE = 100
 logger = logging.getLogger(__name__)
+# Sent inside the transaction of every alert change, with `created` and `updated` id
+# lists: apps above alerts (the notifications outbox) write what must commit with it.
+alerts_changed = Signal()
 
 
 def notify_alerts(*, created: Iterable[int] = (), updated: Iterable[int] = ()) -> None:
@@ -39,7 +43,12 @@ def notify_alerts(*, created: Iterable[int] = (), updated: Iterable[int] = ()) -
     kinds = dict.fromkeys(updated, "alert.updated")
     kinds.update(dict.fromkeys(created, "alert.created"))
     if kinds:
-        logged = changes.record(kinds)
+        alerts_changed.send(
+            sender=notify_alerts,
+            created=[pk for pk, kind in kinds.items() if kind == "alert.created"],
+            updated=[pk for pk, kind in kinds.items() if kind == "alert.updated"],
+        )
+        logged = changes.record(kinds)  # last: its counter stays locked until commit
         transaction.on_commit(lambda: _send(logged))
 
 

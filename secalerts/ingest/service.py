@@ -77,8 +77,9 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             recorded = window_state.detect(
                 selection, ruleset, now=now, record=record, events=new_events
             )
-        # The changes are logged (and numbered) in the transaction; the pushes, which
-        # read the alerts and may wait on Redis, are sent after it, out of the write lock.
+        # Inside: the changes are logged (and numbered) and the notification outbox
+        # (alerts_changed) written, committing with the alerts. The pushes still run after
+        # commit and after the write lock (they read the alerts and may wait on Redis).
         notify_alerts(created=recorded.created, updated=recorded.updated)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),

@@ -13,7 +13,14 @@ import json
 import os
 import sys
 
-NOT_RUN = {"serve", "syslog", "createsuperuser", "changepassword", "collectstatic"}
+NOT_RUN = {
+    "serve",
+    "syslog",
+    "notify_worker",
+    "createsuperuser",
+    "changepassword",
+    "collectstatic",
+}
 
 
 def main(program: str, args: list[str]) -> int:

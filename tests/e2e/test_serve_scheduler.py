@@ -67,7 +67,7 @@ def test_serve_runs_the_jobs_in_one_scheduler_and_stops_it(transactional_db):
     live = hit_pack(age=lifetime - timedelta(hours=1))
     port = e2e.free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--no-syslog"],
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--no-syslog", "--no-notify"],
         cwd=settings.BASE_DIR,
         env=os.environ
         | {

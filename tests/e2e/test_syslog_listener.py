@@ -270,7 +270,16 @@ def test_serve_starts_one_listener_unless_told_not_to(transactional_db, with_sys
     }
     options = [] if with_syslog else ["--no-syslog"]
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--no-scheduler", *options],
+        [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--port",
+            str(port),
+            "--no-scheduler",
+            "--no-notify",
+            *options,
+        ],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -6,7 +6,8 @@ per worker on the port (see `_listeners`) and starts a Daphne worker on each
 REDIS_URL: the channel layer and the login throttle counters must be shared.
 Beside them it runs one syslog listener (`manage.py syslog`, on SYSLOG_BIND) unless
 `--no-syslog`, and one scheduler of the periodic jobs (`manage.py scheduler`) unless
-`--no-scheduler`: one per deployment, not one per worker. Both stop with the workers.
+`--no-scheduler`: one per deployment, not one per worker. And one notification worker
+(`manage.py notify_worker`) unless `--no-notify`. All stop with the web workers.
 """
 
 import ctypes
@@ -48,6 +49,12 @@ class Command(BaseCommand):
             dest="scheduler",
             help="Do not start the periodic jobs (manage.py scheduler): another host runs them.",
         )
+        parser.add_argument(
+            "--no-notify",
+            action="store_false",
+            dest="notify",
+            help="Do not start the notification worker (manage.py notify_worker): others send.",
+        )
 
     def handle(
         self,
@@ -57,6 +64,7 @@ class Command(BaseCommand):
         workers: int,
         syslog: bool,
         scheduler: bool,
+        notify: bool,
         **options: Any,
     ) -> None:
         if workers < 1:
@@ -87,6 +95,7 @@ class Command(BaseCommand):
         processes = [self._start(listener, env) for listener in listeners]
         syslog_process = self._start_command("syslog", env) if syslog else None
         scheduler_process = self._start_command("scheduler", env) if scheduler else None
+        notify_process = self._start_command("notify_worker", env) if notify else None
         try:
             while not stopping:
                 for index, process in enumerate(processes):
@@ -99,9 +108,13 @@ class Command(BaseCommand):
                     syslog_process = self._replace_syslog(syslog_process, env, stopping)
                 if scheduler_process is not None and scheduler_process.poll() is not None:
                     scheduler_process = self._replace_scheduler(scheduler_process, env, stopping)
+                if notify_process is not None and notify_process.poll() is not None:
+                    notify_process = self._replace_command(notify_process, env, stopping)
                 time.sleep(0.2)
         finally:
-            helpers = [p for p in (syslog_process, scheduler_process) if p is not None]
+            helpers = [
+                p for p in (syslog_process, scheduler_process, notify_process) if p is not None
+            ]
             everything = [*processes, *helpers]
             for process in everything:
                 if process.poll() is None:
@@ -150,6 +163,16 @@ class Command(BaseCommand):
             return None
         time.sleep(RESTART_DELAY_SECONDS)
         return self._start_command("scheduler", env)
+
+    def _replace_command(
+        self, process: subprocess.Popen[bytes], env: dict[str, str], stopping: bool
+    ) -> subprocess.Popen[bytes] | None:
+        """A notification worker that died is replaced (it requeues what it was sending)."""
+        self.stderr.write(f"notify_worker {process.pid} exited ({process.returncode})")
+        if stopping:
+            return None
+        time.sleep(RESTART_DELAY_SECONDS)
+        return self._start_command("notify_worker", env)
 
 
 def _exit_with_parent() -> None:
