@@ -17,13 +17,16 @@ from weakref import WeakKeyDictionary
 from channels.layers import BaseChannelLayer, get_channel_layer
 
 from secalerts.alerts.notifications import ALERTS_GROUP
+from secalerts.core import metrics
 
 RETRY_SECONDS = 1.0
 logger = logging.getLogger(__name__)
 
 
 class Listener(Protocol):
-    async def push(self, message: dict[str, Any]) -> None: ...
+    async def push(self, message: dict[str, Any]) -> bool:
+        """Whether the message was written to the client (its filter may leave it out)."""
+        ...
 
 
 class Broadcaster:
@@ -44,11 +47,15 @@ class Broadcaster:
                 channel = await layer.new_channel()
                 await layer.group_add(ALERTS_GROUP, channel)
                 self._relay = asyncio.create_task(self._forward(layer, channel))
-            self.listeners.add(listener)
+            if listener not in self.listeners:
+                self.listeners.add(listener)
+                metrics.stream_client_joined()
 
     async def discard(self, listener: Listener) -> None:
         async with self._lock:
-            self.listeners.discard(listener)
+            if listener in self.listeners:
+                self.listeners.discard(listener)
+                metrics.stream_client_left()
             if not self.listeners and self._relay is not None:
                 self._relay.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -68,12 +75,14 @@ class Broadcaster:
                     continue
                 # Pushes come together (notifications.PUSHES_PER_MESSAGE); one alone is
                 # what a process of the previous release sends during a rolling upgrade.
+                sent = 0  # counted once a message: pushes times clients is a hot loop
                 for push in message.get("pushes", [message]):
                     for listener in tuple(self.listeners):
                         try:
-                            await listener.push(push)
+                            sent += await listener.push(push)
                         except Exception:  # one broken socket must not stop the others'
                             logger.warning("alert stream: push to one client failed", exc_info=True)
+                metrics.count_pushes(sent)
                 # Writes only fill the sockets' buffers: give the server a turn to send them
                 # (and to serve requests) before the next pushes, or a burst of them would
                 # make every client look too slow (core.slow_clients).

@@ -175,10 +175,13 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     async def error(self, detail: str) -> None:
         await self.send_json({"type": "error", "detail": detail})
 
-    async def push(self, message: dict[str, Any]) -> None:
-        """An `alert.created` / `alert.updated` push, relayed by this process's broadcaster."""
+    async def push(self, message: dict[str, Any]) -> bool:
+        """An `alert.created` / `alert.updated` push, relayed by this process's broadcaster;
+        whether it was sent (not filtered out)."""
         if not self.ending and SEVERITY_RANK.get(message["severity"], 0) >= self.severity_min:
             await self.send(text_data=message["text"])
+            return True
+        return False
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from secalerts import detection
+from secalerts.core import metrics
 from secalerts.rules.models import Rule, RuleSetVersion
 
 
@@ -82,6 +83,7 @@ def active_rules() -> RuleSet:
         rules = tuple(_compile_enabled())
         index = detection.index_rules([rule.compiled for rule in rules])
         _cached = RuleSet(version=version, rules=rules, index=index)
+        metrics.set_rules_loaded(len(rules))
         return _cached
 
 
