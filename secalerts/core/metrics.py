@@ -46,6 +46,13 @@ EVENTS_INGESTED = Counter(
     "Events taken in, by ingest path and result.",
     ["path", "result"],
 )
+# Made once: `labels()` takes a lock and builds a key, which costs the hot path as much
+# as the increment; made up front, every series is exported from the start (at 0).
+_INGESTED = {
+    (path, result): EVENTS_INGESTED.labels(path, result)
+    for path in (HTTP, INTAKE, SYSLOG)
+    for result in (ACCEPTED, DUPLICATE, REJECTED)
+}
 INGEST_BATCH_SECONDS = Histogram(
     "secalerts_ingest_batch_seconds",
     "Time to store one batch and run it through the rules (one ingest transaction).",
@@ -101,9 +108,12 @@ def count_events(path: str, *, accepted: int = 0, duplicate: int = 0, rejected: 
     """One request's or one batch's events, each counted once under its result."""
     if not settings.METRICS_ENABLED:
         return
-    for result, count in ((ACCEPTED, accepted), (DUPLICATE, duplicate), (REJECTED, rejected)):
-        if count:
-            EVENTS_INGESTED.labels(path, result).inc(count)
+    if accepted:
+        _INGESTED[path, ACCEPTED].inc(accepted)
+    if duplicate:
+        _INGESTED[path, DUPLICATE].inc(duplicate)
+    if rejected:
+        _INGESTED[path, REJECTED].inc(rejected)
 
 
 def refused_events(error: BaseException) -> int:
