@@ -308,3 +308,18 @@ def test_readyz_is_503_while_postgres_is_down_and_livez_stays_200():
             server.terminate()
             server.wait(timeout=10)
         cluster.remove()
+
+
+@pytest.mark.parametrize("token", [None, TOKEN])
+def test_production_serves_the_probes_and_metrics_over_plain_http(start_daphne, token):
+    key = "m" * 30 + "-production-secret-key-for-metrics-tests-0123"
+    extra = {"METRICS_TOKEN": token} if token else {}
+    base = start_daphne(DEBUG="false", SECRET_KEY=key, ALLOWED_HOSTS="127.0.0.1", **extra)
+
+    # Not redirected to HTTPS: Prometheus and probes reach it inside the network.
+    probes = [status_of(base, path)[0] for path in ("/livez", "/readyz")]
+    anonymous = status_of(base, "/metrics")[0]
+    with_token = status_of(base, "/metrics", token=token)[0]
+
+    assert probes == [200, 200]
+    assert (anonymous, with_token) == ((401, 200) if token else (200, 200))
