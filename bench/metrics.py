@@ -60,6 +60,43 @@ print(f"{(time.perf_counter() - started) / n * 1e6:.2f}")
 """
 
 
+# The ingest path in one process (`post_events`: validate, store, detect, answer), each
+# request timed with metrics on or off in turn (on, off, off, on, ...): the machine's
+# swings, which blur the server rounds, fall on both modes alike within milliseconds.
+IN_PROCESS_SCRIPT = """
+import json, os, statistics, sys, tempfile, time
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp()
+import django
+django.setup()
+from django.conf import settings
+from secalerts.ingest.endpoint import post_events
+sys.path.insert(0, ".")
+from bench.metrics import event
+
+requests, n = int(sys.argv[1]), 0
+for label, size, count in (("single", 1, requests), ("batch", 100, requests // 10)):
+    bodies = []
+    for _ in range(count + 20):
+        items = [event(n + i) for i in range(size)]
+        n += size
+        bodies.append(json.dumps(items if size > 1 else items[0]).encode())
+    spent = {True: [], False: []}
+    for number, body in enumerate(bodies):
+        enabled = number % 4 in (0, 3)
+        settings.METRICS_ENABLED = enabled
+        started = time.perf_counter()
+        post_events(body, "application/json", sender=None)
+        if number >= 20:  # the first ones warm up
+            spent[enabled].append(time.perf_counter() - started)
+    # Means, and medians: a checkpoint or another process's burst lands on one request.
+    on, off = (sum(spent[mode]) / len(spent[mode]) / size for mode in (True, False))
+    mid_on, mid_off = (statistics.median(spent[mode]) / size for mode in (True, False))
+    print(f"  in one process, {label:<6} ({len(spent[True])} requests a mode), us an event,"
+          f" metrics on/off: mean {1e6 * on:.1f}/{1e6 * off:.1f}, rate on/off {off / on:.3f};"
+          f" median {1e6 * mid_on:.1f}/{1e6 * mid_off:.1f}, rate on/off {mid_off / mid_on:.3f}")
+"""
+
+
 def event(n: int) -> dict:
     return {
         "id": str(uuid.uuid4()),
@@ -156,6 +193,17 @@ async def scrape(port: int) -> dict[str, int]:
     return found
 
 
+def in_process(url: str, requests: int) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", IN_PROCESS_SCRIPT, str(2 * requests)],
+        cwd=ROOT,
+        env=server_env(url),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -166,6 +214,9 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--database-name", default="bench_metrics")
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="in-process single-event requests a mode"
+    )
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; {machine_speed()}")
     calls = subprocess.run(
@@ -195,6 +246,8 @@ def main() -> None:
                 stdin=PASSWORD + "\n",
             )
             manage(url, "shell", "-c", RULES_SCRIPT)
+            if workers == 1:
+                print(in_process(url, args.requests), end="")
             rates: dict[tuple[bool, str], list[float]] = {}
             for number in range(2 * args.rounds):
                 # On, off, off, on, ...: a drift over the run (the database growing, the
