@@ -88,6 +88,9 @@ STREAM_CLOSED_TOO_SLOW = Counter(
     "WebSocket clients closed with 4408 because they stopped reading.",
 )
 # Notifications (secalerts/notifications): a delivery attempt's outcome, and the outbox.
+# The delivery worker calls count_delivery(result) once an attempt ends and
+# set_notification_queue_depth(n) whenever it has counted the outbox; under `serve` it
+# must be one of serve's children (it then shares PROMETHEUS_MULTIPROC_DIR).
 NOTIFICATION_DELIVERIES = Counter(
     "secalerts_notification_deliveries",
     "Notification delivery attempts, by result (e.g. delivered, failed, gave_up).",
