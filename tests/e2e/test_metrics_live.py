@@ -49,11 +49,11 @@ def samples(text: str) -> dict:
 
 
 def counted(found: dict) -> dict[tuple[str, str], float]:
-    """Events ingested by (path, result)."""
+    """Events ingested by (path, result), leaving out the series still at 0."""
     return {
         (dict(labels)["path"], dict(labels)["result"]): value
         for (name, labels), value in found.items()
-        if name == INGESTED
+        if name == INGESTED and value
     }
 
 
