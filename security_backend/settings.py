@@ -271,7 +271,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Health probes come from inside the network over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^readyz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -300,6 +300,16 @@ LOGGING = {
 # ------------------------------------------------------------------------ server
 # Daphne workers started by `manage.py serve` (more than one needs REDIS_URL).
 WEB_WORKERS = env.int("WEB_WORKERS", default=1)
+
+# ----------------------------------------------------------------------- metrics
+# GET /metrics (core.metrics). Off: nothing is counted and /metrics answers 404.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+# When set, /metrics asks for `Authorization: Bearer <token>`; unset, it is open, like
+# /healthz, to whoever reaches the port: keep it inside the network (docs/operations.md).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Where the processes of `manage.py serve` keep their metrics for a scrape to sum; `serve`
+# sets it for its children (a fresh directory per run). Unset: one process, in memory.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # ------------------------------------------------------------------------ events
 EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)

@@ -1,4 +1,5 @@
-"""Top-level URL map: /api/* per app, schema and docs, /healthz, /admin/, the console at /."""
+"""Top-level URL map: /api/* per app, schema and docs, /healthz, /livez, /readyz, /metrics,
+/admin/, the console at /."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
@@ -7,7 +8,8 @@ from drf_spectacular.views import SpectacularAPIView
 from secalerts.console.docs import redoc_view, swagger_view
 from secalerts.core.api import api_not_found
 from secalerts.core.converters import IdConverter
-from secalerts.core.health import healthz
+from secalerts.core.health import healthz, livez, readyz
+from secalerts.core.metrics_endpoint import metrics_view
 
 register_converter(IdConverter, "id")
 
@@ -19,6 +21,9 @@ handler500 = "secalerts.core.api.handler500"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/", include("secalerts.accounts.urls")),
     path("api/", include("secalerts.ingest.urls")),
     path("api/", include("secalerts.sigma.urls")),

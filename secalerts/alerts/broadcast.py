@@ -25,6 +25,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 
 from secalerts.alerts import changes
 from secalerts.alerts.notifications import ALERTS_GROUP, logged_pushes
+from secalerts.core import metrics
 
 RESYNC = {"severity": None, "text": '{"type":"resync"}'}
 FILL_PAGE = 500
@@ -34,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 
 class Listener(Protocol):
-    async def push(self, message: dict[str, Any]) -> None: ...
+    async def push(self, message: dict[str, Any]) -> bool:
+        """Whether the message was written to the client (its filter may leave it out)."""
+        ...
 
 
 class Broadcaster:
@@ -62,11 +65,15 @@ class Broadcaster:
                 await layer.group_add(ALERTS_GROUP, channel)
                 self.last_seq = last_seq
                 self._relay = asyncio.create_task(self._forward(layer, channel))
-            self.listeners.add(listener)
+            if listener not in self.listeners:
+                self.listeners.add(listener)
+                metrics.stream_client_joined()
 
     async def discard(self, listener: Listener) -> None:
         async with self._lock:
-            self.listeners.discard(listener)
+            if listener in self.listeners:
+                self.listeners.discard(listener)
+                metrics.stream_client_left()
             if not self.listeners and self._relay is not None:
                 self._relay.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -86,8 +93,10 @@ class Broadcaster:
                     continue
                 # Pushes come together (notifications.PUSHES_PER_MESSAGE); one alone is
                 # what a process of the previous release sends during a rolling upgrade.
+                sent = 0  # counted once a message: pushes times clients is a hot loop
                 for push in message.get("pushes", [message]):
-                    await self._relay_in_order(push)
+                    sent += await self._relay_in_order(push)
+                metrics.count_pushes(sent)
                 # Writes only fill the sockets' buffers: give the server a turn to send them
                 # (and to serve requests) before the next pushes, or a burst of them would
                 # make every client look too slow (core.slow_clients).
@@ -96,41 +105,46 @@ class Broadcaster:
             with contextlib.suppress(Exception):
                 await layer.group_discard(ALERTS_GROUP, channel)
 
-    async def _relay_in_order(self, push: dict[str, Any]) -> None:
+    async def _relay_in_order(self, push: dict[str, Any]) -> int:
+        """Relays the push, after the logged changes it skipped over; the sends made."""
         seq = push.get("seq")
         if seq is None:  # a process of the previous release, during a rolling upgrade
-            await self._fan_out(push)
-            return
+            return await self._fan_out(push)
         if seq <= self.last_seq:
-            return  # relayed already, filled in from the log
+            return 0  # relayed already, filled in from the log
+        sent = 0
         if seq > self.last_seq + 1:
             try:
-                await self._fill_in(seq)
+                sent += await self._fill_in(seq)
             except Exception:  # the database is down: relay what came, clients resync
                 logger.warning("alert stream: could not fill in from the log", exc_info=True)
-                await self._fan_out(RESYNC | {"seq": seq - 1})
-        await self._fan_out(push)
+                sent += await self._fan_out(RESYNC | {"seq": seq - 1})
+        sent += await self._fan_out(push)
         self.last_seq = seq
+        return sent
 
-    async def _fill_in(self, before: int) -> None:
+    async def _fill_in(self, before: int) -> int:
         """Relays the logged changes between the last relayed and `before`."""
+        sent = 0
         while self.last_seq + 1 < before:
             replayed = await database_sync_to_async(logged_pushes)(
                 after=self.last_seq, before=before, limit=FILL_PAGE
             )
             if not replayed.complete:  # pruned: only a resync tells the clients
-                await self._fan_out(RESYNC | {"seq": before - 1})
-                return
+                return sent + await self._fan_out(RESYNC | {"seq": before - 1})
             for push in replayed.pushes:
-                await self._fan_out(push)
+                sent += await self._fan_out(push)
             self.last_seq = replayed.last_seq
+        return sent
 
-    async def _fan_out(self, push: dict[str, Any]) -> None:
+    async def _fan_out(self, push: dict[str, Any]) -> int:
+        sent = 0
         for listener in tuple(self.listeners):
             try:
-                await listener.push(push)
+                sent += await listener.push(push)
             except Exception:  # one broken socket must not stop the others'
                 logger.warning("alert stream: push to one client failed", exc_info=True)
+        return sent
 
 
 _broadcasters: WeakKeyDictionary[asyncio.AbstractEventLoop, Broadcaster] = WeakKeyDictionary()

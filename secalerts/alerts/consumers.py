@@ -257,25 +257,28 @@ class AlertStreamConsumer(AsyncJsonWebsocketConsumer):
     async def error(self, detail: str) -> None:
         await self.send_json({"type": "error", "detail": detail})
 
-    async def push(self, message: dict[str, Any]) -> None:
+    async def push(self, message: dict[str, Any]) -> bool:
         """An `alert.created` / `alert.updated` push (or a `resync`), relayed by this
-        process's broadcaster, in seq order."""
+        process's broadcaster, in seq order; whether it was sent now (not held during a
+        replay, a repeat or filtered out)."""
         if self.held is not None:
             self.held.append(message)
-        else:
-            await self._deliver(message)
+            return False
+        return await self._deliver(message)
 
-    async def _deliver(self, message: dict[str, Any]) -> None:
+    async def _deliver(self, message: dict[str, Any]) -> bool:
         if self.ending:
-            return
+            return False
         seq = message.get("seq")
         if seq is not None:
             if self.last_seq is not None and seq <= self.last_seq:
-                return  # sent already, from the log
+                return False  # sent already, from the log
             self.last_seq = seq
         severity = message["severity"]
         if severity is None or SEVERITY_RANK.get(severity, 0) >= self.severity_min:
             await self.send(text_data=message["text"])
+            return True
+        return False
 
 
 def _iso(epoch: float | None) -> str | None:

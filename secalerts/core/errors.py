@@ -9,6 +9,8 @@ class DomainError(Exception):
 
     status_code = 400
     code = "invalid"
+    # The events of the refused request, where the error knows them (core.metrics).
+    refused_events = 1
 
     def __init__(self, message: str, *, detail: object = None) -> None:
         super().__init__(message)

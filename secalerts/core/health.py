@@ -1,4 +1,5 @@
-"""GET /healthz: is the database answering, is the channel layer answering."""
+"""GET /healthz and /readyz: is the database answering, is the channel layer answering;
+GET /livez: is this process answering at all."""
 
 from django.conf import settings
 from django.db import connection
@@ -30,11 +31,30 @@ def channel_layer_ok() -> bool:
         return False
 
 
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def readiness() -> tuple[int, dict[str, str]]:
+    """(200 or 503, the body naming each check): what /healthz and /readyz answer."""
     checks = {"database": database_ok(), "channel_layer": channel_layer_ok()}
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable"} | {
         name: "ok" if ok else "unavailable" for name, ok in checks.items()
     }
-    return JsonResponse(body, status=200 if healthy else 503)
+    return 200 if healthy else 503, body
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    status, body = readiness()
+    return JsonResponse(body, status=status)
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Kubernetes' readiness probe: take traffic only while the parts it needs answer."""
+    status, body = readiness()
+    return JsonResponse(body, status=status)
+
+
+@require_GET
+def livez(request: HttpRequest) -> JsonResponse:
+    """Kubernetes' liveness probe: no database or Redis, so their outage restarts nothing."""
+    return JsonResponse({"status": "ok"})

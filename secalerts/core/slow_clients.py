@@ -13,7 +13,8 @@ Linux grows a socket's kernel send buffer up to 4 MiB, where Twisted cannot see 
 stream sockets' buffer is set to STREAM_SEND_BUFFER_BYTES, so a client's backlog
 reaches Twisted's buffer after that much (doubled by the kernel) and is counted there.
 
-Twisted and Daphne only: applied by `server_tuning.tune_daphne()`; imports nothing of ours.
+Twisted and Daphne only: applied by `server_tuning.tune_daphne()`; imports nothing of ours
+but the metrics.
 """
 
 import logging
@@ -26,6 +27,8 @@ from django.conf import settings
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.interfaces import IDelayedCall, IPushProducer
 from zope.interface import implementer
+
+from secalerts.core import metrics
 
 CLOSE_TOO_SLOW = 4408
 logger = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ class SendBacklog:
             return
         self.closed = True
         self._cancel_deadline()
+        metrics.count_too_slow_close()
         protocol = self.protocol
         behind_seconds = time.monotonic() - (self.paused_since or time.monotonic())
         logger.warning(

@@ -41,7 +41,9 @@ def check_duplicates(events: Sequence[dict[str, Any]], *, kept: Sequence[int]) -
         elif event["id"] in stored and not _same(event, stored[event["id"]]):
             errors[str(position)] = {"id": [STORED_MESSAGE]}
     if errors:
-        raise IdConflict("Conflicting event ids: nothing was stored.", detail=errors)
+        error = IdConflict("Conflicting event ids: nothing was stored.", detail=errors)
+        error.refused_events = len(events)
+        raise error
 
 
 def _stored_contents(ids: list[Any]) -> dict[Any, tuple[Any, tuple[Any, ...]]]:

@@ -179,7 +179,7 @@ def _convert_all(
             errors[index] = item_errors
         events.append(event)
     if errors:
-        _raise_invalid(errors, is_batch)
+        _raise_invalid(errors, is_batch, len(raw_items))
     return events
 
 
@@ -195,7 +195,7 @@ def _normalize_all(
         else:
             events.append(event)
     if errors:
-        _raise_invalid(errors, is_batch)
+        _raise_invalid(errors, is_batch, len(items))
     return events
 
 
@@ -334,10 +334,13 @@ def _field_errors(message: str) -> ItemErrors:
     return {"non_field_errors": [text]}
 
 
-def _raise_invalid(errors: dict[int, ItemErrors], is_batch: bool) -> None:
+def _raise_invalid(errors: dict[int, ItemErrors], is_batch: bool, items: int) -> None:
     if is_batch:
-        raise InvalidEvents(
+        error = InvalidEvents(
             "Invalid events: nothing was stored.",
             detail={str(index): item for index, item in sorted(errors.items())},
         )
-    raise InvalidEvents("Invalid event.", detail=errors[0])
+    else:
+        error = InvalidEvents("Invalid event.", detail=errors[0])
+    error.refused_events = items
+    raise error

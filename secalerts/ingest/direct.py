@@ -24,6 +24,7 @@ import msgspec
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from secalerts.core import metrics
 from secalerts.core.errors import InvalidInput, PayloadTooLarge
 from secalerts.ingest import writer
 from secalerts.ingest.endpoint import read_request
@@ -64,10 +65,15 @@ class DirectIngestApp:
         path = scope["path"]
         headers = {name.lower(): value for name, value in scope["headers"]}
         body = await _read_body(receive, settings.EVENTS_MAX_BODY_BYTES)
+        # Other readers are the intake's (asgi.py joins them).
+        counted_as = metrics.HTTP if path == PATH else metrics.INTAKE
         if isinstance(body, Outcome):
             outcome = body
+            if outcome.status == PayloadTooLarge.status_code:
+                metrics.count_events(counted_as, rejected=1)
         else:
-            outcome = await self._committer().submit(Request(headers, body, self.readers[path]))
+            request = Request(headers, body, self.readers[path], counted_as)
+            outcome = await self._committer().submit(request)
         content = _encode(outcome.body)
         headers_out = [
             (b"content-type", b"application/json"),

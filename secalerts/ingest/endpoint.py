@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from secalerts.accounts.identity import Identity
+from secalerts.core import metrics
 from secalerts.core.content_encoding import decode_content
 from secalerts.events.models import Event
 from secalerts.events.serializers import EventSerializer, event_payload
@@ -90,6 +91,9 @@ def answer(
         if event["id"] in result.stored_ids and event["id"] not in claimed:
             claimed.add(event["id"])
             accepted.append(event["id"])
+    metrics.count_events(
+        metrics.HTTP, accepted=len(accepted), duplicate=len(events) - len(accepted)
+    )
     alerts = result.alerts_of(accepted)
     if is_batch:
         return 201, {

@@ -13,6 +13,7 @@ The path an event takes, each step one call:
 """
 
 import functools
+import time
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from django.utils import timezone
 from secalerts import detection
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.services.matches import RecordResult, record_matches
+from secalerts.core import metrics
 from secalerts.events.conflicts import check_duplicates
 from secalerts.events.storage import event_rows, insert_events
 from secalerts.rules import registry, window_state
@@ -54,6 +56,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
     are duplicates: not stored again, not run through the rules again. Raises IdConflict,
     storing nothing, when an id is stored (or earlier in `events`) with other content.
     """
+    started = time.perf_counter()
     now = timezone.now()
     # What needs no stored state is done before the transaction: on SQLite it holds the
     # database's one write lock throughout, and another worker's batch waits for it.
@@ -81,6 +84,7 @@ def ingest_events(*, events: Sequence[dict[str, Any]]) -> IngestResult:
         # (alerts_changed) written, committing with the alerts. The pushes still run after
         # commit and after the write lock (they read the alerts and may wait on Redis).
         notify_alerts(created=recorded.created, updated=recorded.updated)
+    metrics.observe_batch(started)
     return IngestResult(
         alert_ids=tuple(recorded.alert_ids),
         stored_ids=frozenset(event["id"] for event in new_events),

@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from secalerts.accounts.authentication import required_identity
+from secalerts.core import metrics
 from secalerts.events.serializers import (
     BatchResultSerializer,
     EventCreatedSerializer,
@@ -64,11 +65,12 @@ class EventsView(EventListView):
     )
     def post(self, request: Request) -> Response:
         who = required_identity(request)
-        status, body = post_events(
-            request.body,
-            request.content_type,
-            sender=who.sender(),
-            default_source=who.source,
-            content_encoding=request.headers.get("Content-Encoding"),
-        )
+        with metrics.counting_refusals(metrics.HTTP):
+            status, body = post_events(
+                request.body,
+                request.content_type,
+                sender=who.sender(),
+                default_source=who.source,
+                content_encoding=request.headers.get("Content-Encoding"),
+            )
         return Response(body, status=status)

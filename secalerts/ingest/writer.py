@@ -11,6 +11,7 @@ unavailable database fails the whole group with 503.
 
 import functools
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from secalerts.accounts.identity import Identity, identify_all
 from secalerts.accounts.roles import may_ingest
+from secalerts.core import metrics
 from secalerts.core.api import SERVER_ERROR, error_answer
 from secalerts.ingest.endpoint import Answer, read_request
 from secalerts.ingest.group_commit import GroupCommitter
@@ -46,6 +48,7 @@ class Request:
     headers: dict[bytes, bytes]  # lower-case names
     body: bytes
     read: Reader = read_request
+    path: str = metrics.HTTP  # the ingest path its events are counted under
 
 
 @dataclass(slots=True)
@@ -112,6 +115,8 @@ def _write_group(requests: Sequence[Request]) -> list[Outcome]:
         ]
     )
     parsed: list[Parsed] = []
+    # Events refused by path (the accepted and duplicates are counted as answered).
+    refused: Counter[str] = Counter()
     for index, (request, who) in enumerate(zip(requests, identities, strict=True)):
         if isinstance(who, Exception):
             outcomes[index] = failure_outcome(who)
@@ -128,10 +133,16 @@ def _write_group(requests: Sequence[Request]) -> list[Outcome]:
             )
         except Exception as error:  # DomainError: 4xx; anything else is this request's 500
             outcomes[index] = failure_outcome(error)
+            refused[request.path] += metrics.refused_events(error)
             continue
         parsed.append((index, events, answer))
     for chunk in _chunks(parsed, settings.EVENTS_MAX_BATCH):
         outcomes.update(_ingest(chunk))
+    for index, events, _ in parsed:
+        if outcomes[index].status >= 400:  # refused alone (an id conflict, say)
+            refused[requests[index].path] += len(events)
+    for path, count in refused.items():
+        metrics.count_events(path, rejected=count)
     for index, user_id in user_ids.items():
         outcomes[index].user_id = user_id
     return [outcomes[index] for index in range(len(requests))]

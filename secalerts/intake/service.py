@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from secalerts.core import metrics
 from secalerts.core.content_encoding import decode_content
 from secalerts.events import parsing
 from secalerts.events.validation import validate_items
@@ -59,6 +60,9 @@ def answer(
         if event["id"] in result.stored_ids and event["id"] not in claimed:
             claimed.add(event["id"])
             accepted.append(event["id"])
+    metrics.count_events(
+        metrics.INTAKE, accepted=len(accepted), duplicate=len(valid) - len(accepted)
+    )
     return {
         "accepted": len(accepted),
         "duplicates": len(valid) - len(accepted),

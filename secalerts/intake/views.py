@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 
 from secalerts.accounts.authentication import required_identity
 from secalerts.accounts.permissions import CanIngest
+from secalerts.core import metrics
+from secalerts.core.errors import DomainError
 from secalerts.intake import service
 
 _ERROR = OpenApiResponse(description="JSON error: `detail`, `code`, and `errors` per item.")
@@ -28,6 +30,11 @@ _RESPONSES = {201: IntakeResultSerializer, 400: _ERROR, 413: _ERROR, 415: _ERROR
 class _IntakeView(APIView):
     permission_classes = (CanIngest,)
     throttle_classes = ()  # bounded by batch and body size, as POST /api/events/ is
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, DomainError):  # a refused body, not refused credentials
+            metrics.count_events(metrics.INTAKE, rejected=metrics.refused_events(exc))
+        return super().handle_exception(exc)
 
     def take(self, request: Request, events: list[dict[str, Any]], body: bytes) -> Response:
         who = required_identity(request)

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from secalerts.alerts.payloads import alert_payloads
+from secalerts.core import metrics
 from secalerts.notifications import messages, transport
 from secalerts.notifications.addresses import RefusedAddress
 from secalerts.notifications.models import (
@@ -145,4 +146,12 @@ def record_outcomes(deliveries: list[Delivery], outcomes: list[Outcome]) -> dict
     DeliveryAttempt.objects.bulk_create(log, batch_size=500)
     for retry_at, ids in retries.items():
         enqueue(ids, run_after=retry_at)
+    transaction.on_commit(lambda: _count(counts))
     return counts
+
+
+def _count(results: dict[str, int]) -> None:
+    for result, count in results.items():
+        metrics.count_deliveries(result, count)
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING).count()
+    metrics.set_notification_queue_depth(pending)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from secalerts import detection
+from secalerts.core import metrics
 from secalerts.detection.correlations import (
     Correlation,
     compile_correlation,
@@ -101,6 +102,7 @@ def active_rules() -> RuleSet:
             correlations=tuple(in_order([r.correlation for r in rules if r.correlation])),
             silent=frozenset(rule.id for rule in rules if not rule.generate),
         )
+        metrics.set_rules_loaded(len(rules))
         return _cached
 
 

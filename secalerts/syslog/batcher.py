@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils import timezone
 
+from secalerts.core import metrics
 from secalerts.events.validation import InvalidEvents, validate_dict
 from secalerts.ingest.service import ingest_events
 from secalerts.logparsers import UNPARSED, parse_line
@@ -273,6 +274,12 @@ class Batcher:
         self.counters.ingested += stored
         self.counters.failed += failed
         self.counters.batches += 1
+        metrics.count_events(
+            metrics.SYSLOG,
+            accepted=stored,
+            duplicate=len(prepared.events) - stored - failed,
+            rejected=prepared.invalid + failed,
+        )
 
     def _store_each(self, events: list[dict[str, Any]]) -> tuple[int, int]:
         stored, failed = 0, 0

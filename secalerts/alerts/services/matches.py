@@ -1,14 +1,19 @@
 """Detection results -> alerts: deduplicate into open alerts or raise new ones, in bulk."""
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
+
 from secalerts import detection
 from secalerts.alerts import bulk_sql
 from secalerts.alerts.models import Alert, AlertStatus
+from secalerts.core import metrics
 from secalerts.events.models import SEVERITY_RANK
 from secalerts.rules.registry import ActiveRule, RuleSet, group_key
 
@@ -189,6 +194,11 @@ def _write(pendings: list[PendingAlert], linked: Mapping[int, Set[Any]]) -> Reco
     for pending in new:  # nothing is linked to a new alert yet: every id counts
         pending.alert.event_count = len(pending.new_event_ids | pending.prior_event_ids)
     bulk_sql.insert_alerts([p.alert for p in new])
+    if new and metrics.enabled():
+        # Counted once committed: a rolled-back batch raised nothing. The lag runs from the
+        # latest event of the match that raised the alert (a threshold's last hit).
+        raised = [(p.alert.severity, p.alert.last_seen) for p in new]
+        transaction.on_commit(functools.partial(_alerts_committed, raised))
 
     # Nothing is linked to this batch's events or to a new alert yet; prior hits may be
     # linked to an existing alert already: count the links the database actually added.
@@ -211,6 +221,10 @@ def _write(pendings: list[PendingAlert], linked: Mapping[int, Set[Any]]) -> Reco
         updated=tuple(p.alert.pk for p in existing),
         event_alerts=event_alerts,
     )
+
+
+def _alerts_committed(raised: list[tuple[str, datetime]]) -> None:
+    metrics.alerts_committed(raised, committed_at=timezone.now())
 
 
 def _prior_only(pending: PendingAlert) -> set[Any]:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from prometheus_client import REGISTRY
 
 from secalerts.alerts.notifications import notify_alerts
 from secalerts.alerts.tests.factories import AlertFactory, RuleFactory
@@ -57,6 +58,7 @@ def test_a_receiver_down_for_a_while_gets_everything_after_and_nothing_twice(
     settings, admin_user, bearer, api_client
 ):
     settings.NOTIFY_RETRY_FIRST_SECONDS = 0.05
+    before = {result: delivered(result) for result in ("sent", "retrying")}
     with webhook_receiver() as receiver:
         webhook(receiver.url)
         receiver.status = 503
@@ -88,6 +90,16 @@ def test_a_receiver_down_for_a_while_gets_everything_after_and_nothing_twice(
     assert sorted(accepted) == sorted(str(d.pk) for d in Delivery.objects.all())
     assert len(accepted) == len(alerts)
     assert all(d.attempts >= 3 for d in Delivery.objects.all())
+    # /metrics counts the attempts by result, and the outbox emptied.
+    attempts = sum(d.attempts for d in Delivery.objects.all())
+    assert delivered("sent") - before["sent"] == 50
+    assert delivered("retrying") - before["retrying"] == attempts - 50
+    assert REGISTRY.get_sample_value("secalerts_notification_queue_depth") == 0
+
+
+def delivered(result: str) -> float:
+    labels = {"result": result}
+    return REGISTRY.get_sample_value("secalerts_notification_deliveries_total", labels) or 0
 
 
 def test_a_delivery_still_failing_when_its_retry_time_is_over_is_marked_failed(settings):

@@ -1,5 +1,6 @@
 """Batching: a batch every 1,000 lines or 200 ms, one at a time, kept through database
-errors; the queue bound that slows TCP senders. The store is faked: no database."""
+errors; the queue bound that slows TCP senders; each line counted once in the metrics.
+The store is faked: no database."""
 
 import asyncio
 import threading
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import OperationalError
+from prometheus_client import REGISTRY
 
 from secalerts.syslog.batcher import Batcher, Counters, Line, prepare_events
 
@@ -228,3 +230,34 @@ def test_counters_are_plain_numbers_for_the_log():
 
     assert counters.as_dict()["received"] == 3
     assert counters.as_dict()["ingested"] == 2
+
+
+def syslog_counts() -> dict[str, float]:
+    """Events the syslog path counted by result, as /metrics reports them (one process)."""
+    name, labels = "secalerts_events_ingested_total", {"path": "syslog"}
+    return {
+        result: REGISTRY.get_sample_value(name, labels | {"result": result}) or 0.0
+        for result in ("accepted", "duplicate", "rejected")
+    }
+
+
+async def test_each_line_is_counted_once_as_accepted_duplicate_or_rejected(running):
+    class OneAlreadyStored(RecordingStore):
+        def __call__(self, events: list[dict[str, Any]]) -> int:
+            return super().__call__(events) - 1
+
+    before = syslog_counts()
+    first = running(store=OneAlreadyStored(), max_lines=4)
+    first.add(lines(4))
+    await asyncio.wait_for(first.drain(), WAIT_SECONDS)
+    # The whole batch fails, then its first event alone: that one is lost (rejected).
+    failing = running(store=RecordingStore(failures=[ValueError(), ValueError()]), max_lines=3)
+    failing.add(lines(3))
+    await asyncio.wait_for(failing.drain(), WAIT_SECONDS)
+    after = syslog_counts()
+
+    assert {key: after[key] - before[key] for key in after} == {
+        "accepted": 5.0,
+        "duplicate": 1.0,
+        "rejected": 1.0,
+    }

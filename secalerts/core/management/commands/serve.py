@@ -8,19 +8,27 @@ Beside them it runs one syslog listener (`manage.py syslog`, on SYSLOG_BIND) unl
 `--no-syslog`, and one scheduler of the periodic jobs (`manage.py scheduler`) unless
 `--no-scheduler`: one per deployment, not one per worker. And one notification worker
 (`manage.py notify_worker`) unless `--no-notify`. All stop with the web workers.
+
+Metrics: the children share a fresh PROMETHEUS_MULTIPROC_DIR made for this run (inside
+the one configured, if any) and removed after it, so a scrape of any worker reports
+all of them (core.metrics); the live gauges of a child that exits are dropped.
 """
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from secalerts.core import metrics
 
 APPLICATION = "security_backend.asgi:application"
 RESTART_DELAY_SECONDS = 1.0
@@ -92,6 +100,7 @@ class Command(BaseCommand):
             # (ingest.writer); with a worker per core the other workers do that, and
             # spares gain nothing or add contention (docs/performance.md).
             env.setdefault("EVENTS_SPARE_WRITERS", "0")
+        metrics_dir = _metrics_directory(env)
         processes = [self._start(listener, env) for listener in listeners]
         syslog_process = self._start_command("syslog", env) if syslog else None
         scheduler_process = self._start_command("scheduler", env) if scheduler else None
@@ -102,13 +111,17 @@ class Command(BaseCommand):
                     if process.poll() is not None and not stopping:
                         # A crashed worker is replaced on its socket; the others keep serving.
                         self.stderr.write(f"worker {process.pid} exited ({process.returncode})")
+                        _forget(process, metrics_dir)
                         time.sleep(RESTART_DELAY_SECONDS)
                         processes[index] = self._start(listeners[index], env)
                 if syslog_process is not None and syslog_process.poll() is not None:
+                    _forget(syslog_process, metrics_dir)
                     syslog_process = self._replace_syslog(syslog_process, env, stopping)
                 if scheduler_process is not None and scheduler_process.poll() is not None:
+                    _forget(scheduler_process, metrics_dir)
                     scheduler_process = self._replace_scheduler(scheduler_process, env, stopping)
                 if notify_process is not None and notify_process.poll() is not None:
+                    _forget(notify_process, metrics_dir)
                     notify_process = self._replace_command(notify_process, env, stopping)
                 time.sleep(0.2)
         finally:
@@ -126,6 +139,8 @@ class Command(BaseCommand):
                     process.kill()
             for listener in listeners:
                 listener.close()
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
 
     def _start(self, listener: socket.socket, env: dict[str, str]) -> subprocess.Popen[bytes]:
         daphne = os.path.join(os.path.dirname(sys.executable), "daphne")
@@ -173,6 +188,25 @@ class Command(BaseCommand):
             return None
         time.sleep(RESTART_DELAY_SECONDS)
         return self._start_command("notify_worker", env)
+
+
+def _metrics_directory(env: dict[str, str]) -> str | None:
+    """A fresh directory for this run's metrics, set in the children's `env`: counts of
+    an earlier run (or of a reused process id) must not be summed into this one's."""
+    if not settings.METRICS_ENABLED:
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        return None
+    parent = settings.PROMETHEUS_MULTIPROC_DIR or None
+    if parent is not None:
+        os.makedirs(parent, exist_ok=True)
+    directory = tempfile.mkdtemp(prefix="secalerts-metrics-", dir=parent)
+    env["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
+
+
+def _forget(process: subprocess.Popen[bytes], metrics_dir: str | None) -> None:
+    if metrics_dir is not None:
+        metrics.forget_process(process.pid, metrics_dir)
 
 
 def _exit_with_parent() -> None:
