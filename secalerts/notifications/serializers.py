@@ -28,7 +28,9 @@ class ChannelSerializer(serializers.ModelSerializer):
     )  # fmt: skip
     has_secret = serializers.SerializerMethodField()
     rules = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=1000,
     )
     on = serializers.ListField(
         child=serializers.ChoiceField(choices=AlertChange.choices),

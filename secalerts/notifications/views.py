@@ -5,16 +5,18 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from secalerts.accounts.permissions import IsAdminRole
 from secalerts.core.errors import InvalidInput
+from secalerts.core.pagination import CheckedCursorPagination
 from secalerts.notifications import services
 from secalerts.notifications.models import Channel, Delivery, DeliveryStatus
 from secalerts.notifications.serializers import ChannelSerializer, DeliverySerializer
+
+MAX_ID = 2**63 - 1  # the largest id a database column holds
 
 
 class ChannelListView(APIView):
@@ -71,11 +73,8 @@ class ChannelTestView(APIView):
         return Response(DeliverySerializer(delivery).data)
 
 
-class DeliveryPagination(CursorPagination):
+class DeliveryPagination(CheckedCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 @extend_schema(
@@ -96,7 +95,7 @@ class DeliveryListView(generics.ListAPIView):
         params = self.request.query_params
         for name in ("channel", "alert"):
             if (value := params.get(name)) is not None:
-                if not value.isdigit():
+                if not (value.isascii() and value.isdigit() and int(value) <= MAX_ID):
                     raise InvalidInput(f"{name} must be an id.")
                 deliveries = deliveries.filter(**{f"{name}_id": int(value)})
         if (value := params.get("status")) is not None:

@@ -56,6 +56,7 @@ def test_admin_creates_reads_changes_and_deletes_a_channel(admin):
         ({**WEBHOOK, "on": []}, "on"),
         ({**WEBHOOK, "rules": [999999]}, "rules"),
         ({**WEBHOOK, "rules": "all"}, "rules"),
+        ({**WEBHOOK, "rules": [2**63]}, "rules"),  # found by schemathesis: was a 500
     ],
 )
 def test_bad_channel_input_is_a_400_and_stores_nothing(admin, body, field):
@@ -119,3 +120,20 @@ def test_analysts_may_not_see_or_change_channels(api_client, analyst_user, beare
     )
     assert api_client.get(reverse("notifications:deliveries")).status_code == 403
     assert not Channel.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=null",
+        "page_size=0",
+        "cursor=not-a-cursor",
+        f"alert={2**63}",
+        "channel=\u0662",  # a digit to str.isdigit, not an id
+        "status=lost",
+    ],
+)
+def test_bad_delivery_log_queries_are_a_400(admin, query):
+    response = admin.get(f"{reverse('notifications:deliveries')}?{query}")
+
+    assert response.status_code == 400, response.content
