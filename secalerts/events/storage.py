@@ -6,12 +6,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
+
 from secalerts.core import bulk_insert
 from secalerts.detection.schema import EVENT_SCHEMA, Kind
-from secalerts.events.models import Event
+from secalerts.events import partitions
+from secalerts.events.models import Event, EventId
 
 COLUMNS = tuple(field.name for field in EVENT_SCHEMA)
 _ID = COLUMNS.index("id")
+_TIME = COLUMNS.index("timestamp")
 
 
 def event_rows(events: Sequence[dict[str, Any]], *, received_at: datetime) -> list[tuple]:
@@ -58,9 +62,16 @@ def insert_events(rows: Sequence[tuple]) -> list[int]:
     The ids come back in the rows' own form (hex text on SQLite) and are compared as
     such: parsing them back into UUIDs and hashing those cost several times more.
     """
+    if partitioned := partitions.is_partitioned():
+        # The id is claimed in the unpartitioned id table (events.partitions): its
+        # primary key decides, between concurrent transactions too, which ids are new.
+        table, columns = EventId._meta.db_table, ("id", "timestamp")
+        keys: Sequence[tuple] = [(row[_ID], row[_TIME]) for row in rows]
+    else:
+        table, columns, keys = Event._meta.db_table, COLUMNS, rows
     inserted = set(
         bulk_insert.insert_new_rows(
-            Event._meta.db_table, COLUMNS, rows, conflict=("id",), returning="id", likely_new=True
+            table, columns, keys, conflict=("id",), returning="id", likely_new=True
         )
     )
     positions, seen = [], set()
@@ -68,4 +79,17 @@ def insert_events(rows: Sequence[tuple]) -> list[int]:
         if row[_ID] in inserted and row[_ID] not in seen:
             seen.add(row[_ID])
             positions.append(position)
+    if partitioned:
+        bulk_insert.insert_rows(Event._meta.db_table, COLUMNS, [rows[p] for p in positions])
     return positions
+
+
+def stored(ids: Sequence[Any]) -> "QuerySet[Event]":
+    """The stored events of these ids. On PostgreSQL their times are read from the id
+    table first (a query of its own): as constants they narrow the look-up to those days'
+    partitions, where a join or subquery would have the planner visit every day's."""
+    queryset = Event.objects.filter(pk__in=ids)
+    if partitions.is_partitioned():
+        times = set(EventId.objects.filter(pk__in=ids).values_list("timestamp", flat=True))
+        queryset = queryset.filter(timestamp__in=times)
+    return queryset
