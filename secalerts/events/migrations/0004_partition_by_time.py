@@ -18,7 +18,16 @@ def partition(apps, schema_editor):
     if not partitions.is_partitioned(schema_editor.connection):
         return
     today = timezone.now().date()
-    first = today - timedelta(days=settings.EVENTS_RETENTION_DAYS + 1)
+    # Days back only as far as the stored events and the retention go: a new database
+    # starts with today and the days ahead (each partition is 7 relations to open and
+    # to truncate).
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute('SELECT min("timestamp") FROM events_event')
+        oldest = cursor.fetchone()[0]
+    first = today
+    if oldest is not None:
+        first = max(oldest.date(), today - timedelta(days=settings.EVENTS_RETENTION_DAYS + 1))
+        first = min(first, today)
     for statement in partitions.convert_sql(first, today + timedelta(days=partitions.DAYS_AHEAD)):
         schema_editor.execute(statement)
 
