@@ -205,7 +205,7 @@ def bench_ingest(partitioned_url: str, plain_url: str, batches: int) -> None:
             connections.close_all()
             connection.settings_dict["NAME"] = url.rsplit("/", 1)[1]
             # The plain table takes the path of the commit before (the SQLite one).
-            partitions.is_partitioned = real if name == "partitioned" else (lambda *_: False)  # type: ignore[assignment]
+            partitions.is_partitioned = real if name == "partitioned" else (lambda *_: False)
             for number in range(batches // 3 + 1):
                 now = datetime.now(UTC)
                 items = [

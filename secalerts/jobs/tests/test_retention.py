@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -33,7 +34,7 @@ def ingest(*ages: timedelta) -> list[uuid.UUID]:
     return [event["id"] for event in events]
 
 
-def alert(status: str, *, changed: timedelta, events: list[uuid.UUID] = ()) -> Alert:
+def alert(status: str, *, changed: timedelta, events: Sequence[uuid.UUID] = ()) -> Alert:
     made = AlertFactory(status=status, created_at=NOW - changed, updated_at=NOW - changed)
     AlertEvent.objects.bulk_create(AlertEvent(alert=made, event_id=e) for e in events)
     AlertHistory.objects.create(
