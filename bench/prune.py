@@ -10,7 +10,8 @@
    single events through the real ingest path, one reading the event list's first page.
    Their statements' latencies during the prune are printed beside the same measured
    for as long before it (the baseline), with the partitions dropped.
-3. The ingest path, partitioned against the plain table of the commit before:
+3. The ingest path, partitioned against the plain table of the commit before (filled
+   with the same events):
    `ingest_events` with batches of 1000 events, the two databases alternated, events/s
    best of the runs.
 """
@@ -90,6 +91,26 @@ def fill(events: int, days: int, now: datetime) -> float:
         )
         cursor.execute("ANALYZE")
     return time.perf_counter() - started
+
+
+def fill_plain(url: str, events: int, days: int, now: datetime) -> None:
+    """The same events in the plain table: the ingest comparison writes to equal tables."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO events_event (id, "timestamp", received_at, event_type, severity, source,
+                source_ip, username, message, data)
+            SELECT gen_random_uuid(), %s - (i::float8 * %s / %s) * interval '1 second', %s,
+                'ssh.kind' || (i %% 8), 'info', 'host-' || (i %% 20),
+                ('10.' || (i %% 250) || '.' || (i %% 200) || '.1')::inet,
+                CASE WHEN i %% 2 = 0 THEN 'user' || (i %% 300) END, 'Failed password', '{}'
+            FROM generate_series(1, %s) AS i
+            """,
+            [now, days * 86400, events, now, events],
+        )
+        conn.execute("ANALYZE")
 
 
 class Load:
@@ -252,6 +273,7 @@ def main() -> None:
     now = datetime.now(UTC)
     took = fill(args.events, args.days, now)
     print(f"filled {args.events:,} events over {args.days} days in {took:.0f} s")
+    fill_plain(plain_url, args.events, args.days, now)
     bench_prune(now)
     if args.ingest_batches:
         bench_ingest(url, plain_url, args.ingest_batches)
