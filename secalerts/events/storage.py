@@ -123,3 +123,11 @@ def stored(ids: Sequence[Any]) -> "QuerySet[Event]":
         times = set(EventId.objects.filter(pk__in=ids).values_list("timestamp", flat=True))
         queryset = queryset.filter(timestamp__in=times)
     return queryset
+
+
+def newest_first(ids: "QuerySet[Any]") -> list[Any]:
+    """These stored events' ids (a query of ids), newest event first. On PostgreSQL from
+    the id table: a join to the partitioned table would read every day's partition."""
+    model = EventId if partitions.is_partitioned() else Event
+    rows = model._default_manager.filter(pk__in=ids).order_by("-timestamp", "-id")
+    return list(rows.values_list("id", flat=True))
