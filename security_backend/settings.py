@@ -327,6 +327,15 @@ EVENTS_SPARE_WRITERS = env.int("EVENTS_SPARE_WRITERS", default=1) if IS_POSTGRES
 # (`manage.py scheduler`, which `serve` starts; the job table is secalerts/jobs/table.py).
 THRESHOLD_STATE_SECONDS = env.int("THRESHOLD_STATE_SECONDS", default=2 * 24 * 3600)
 THRESHOLD_PRUNE_INTERVAL_SECONDS = env.int("THRESHOLD_PRUNE_INTERVAL_SECONDS", default=60)
+# Retention (`manage.py prune`, run daily by the scheduler; docs/operations.md): events
+# by event time, resolved and false-positive alerts by their last change. Open and
+# acknowledged alerts are kept however old.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=90)
+CLOSED_ALERTS_RETENTION_DAYS = env.int("CLOSED_ALERTS_RETENTION_DAYS", default=365)
+if min(EVENTS_RETENTION_DAYS, CLOSED_ALERTS_RETENTION_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "EVENTS_RETENTION_DAYS and CLOSED_ALERTS_RETENTION_DAYS must be >= 1."
+    )
 # Django's own body limit must admit the largest event batch.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES + 1024
 

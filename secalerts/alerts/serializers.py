@@ -5,10 +5,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from secalerts.alerts.models import Alert, AlertHistory, AlertStatus
+from secalerts.alerts.models import Alert, AlertEvent, AlertHistory, AlertStatus
 from secalerts.alerts.payloads import alert_payload
 from secalerts.core.strict_fields import StrictCharField, StrictIntegerField
 from secalerts.events.models import Severity
+from secalerts.events.storage import newest_first
 
 
 class RuleRefSerializer(serializers.Serializer):
@@ -57,7 +58,10 @@ class AlertDetailSerializer(AlertSerializer):
 
     def to_representation(self, instance: Alert) -> dict[str, Any]:
         return alert_payload(instance) | {
-            "events": [str(pk) for pk in instance.events.values_list("id", flat=True)],
+            "events": [
+                str(pk)
+                for pk in newest_first(AlertEvent.objects.filter(alert=instance).values("event_id"))
+            ],
             "history": AlertHistorySerializer(
                 instance.history.select_related("actor"), many=True
             ).data,

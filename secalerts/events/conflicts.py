@@ -12,7 +12,7 @@ import msgspec
 
 from secalerts.core.errors import IdConflict
 from secalerts.detection.schema import EVENT_SCHEMA, Kind
-from secalerts.events.models import Event
+from secalerts.events.storage import stored
 
 STORED_MESSAGE = "id_conflict: an event with this id and different content is already stored."
 BATCH_MESSAGE = "id_conflict: an earlier item with this id has different content."
@@ -48,7 +48,7 @@ def check_duplicates(events: Sequence[dict[str, Any]], *, kept: Sequence[int]) -
 
 def _stored_contents(ids: list[Any]) -> dict[Any, tuple[Any, tuple[Any, ...]]]:
     """One query for every duplicate id, stored before this batch."""
-    rows = Event.objects.filter(pk__in=set(ids)).values_list("id", "timestamp", *_FIELDS)
+    rows = stored(list(set(ids))).values_list("id", "timestamp", *_FIELDS)
     return {row[0]: (row[1], _normalized(dict(zip(_FIELDS, row[2:], strict=True)))) for row in rows}
 
 

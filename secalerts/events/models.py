@@ -6,7 +6,7 @@ from django.db import models
 
 from secalerts.detection.schema import SEVERITIES, SEVERITY_RANK
 
-__all__ = ["SEVERITY_RANK", "Event", "Severity"]
+__all__ = ["SEVERITY_RANK", "Event", "EventId", "Severity"]
 
 # The scale of detection.schema as Django choices: Severity.HIGH == "high". (django-stubs
 # types only the class statement of choices, not this functional form.)
@@ -63,3 +63,19 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} from {self.source} at {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class EventId(models.Model):
+    """Every stored event's id, unique, with its time: PostgreSQL's events_event is
+    partitioned by time (events.partitions), where a unique key must hold the time too.
+    Ingestion claims ids here first; pruning deletes them with their events. Unused
+    (empty) on SQLite, where events_event's own primary key is the id."""
+
+    id = models.UUIDField(primary_key=True)
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        db_table = "events_event_id"
+
+    def __str__(self) -> str:
+        return str(self.id)

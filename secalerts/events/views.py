@@ -8,6 +8,7 @@ from secalerts.core.pagination import CheckedCursorPagination
 from secalerts.events.filters import EventFilter
 from secalerts.events.models import Event
 from secalerts.events.serializers import EventSerializer
+from secalerts.events.storage import stored
 
 
 class EventPagination(CheckedCursorPagination):
@@ -27,4 +28,4 @@ class EventDetailView(generics.RetrieveAPIView):
     serializer_class = EventSerializer
 
     def get_object(self) -> Event:
-        return get_object_or_404(Event, pk=self.kwargs["pk"])
+        return get_object_or_404(stored([self.kwargs["pk"]]))

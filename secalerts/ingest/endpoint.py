@@ -10,8 +10,8 @@ from django.utils import timezone
 from secalerts.accounts.identity import Identity
 from secalerts.core import metrics
 from secalerts.core.content_encoding import decode_content
-from secalerts.events.models import Event
 from secalerts.events.serializers import EventSerializer, event_payload
+from secalerts.events.storage import stored
 from secalerts.events.validation import validate_events
 from secalerts.ingest.service import IngestResult, ingest_events
 
@@ -104,6 +104,8 @@ def answer(
     event = events[0]
     if not accepted:
         # A retried single event: answer with what is stored, as an idempotent PUT would.
-        stored = EventSerializer(Event.objects.get(pk=event["id"])).data
-        return 200, {**stored, "alerts": alerts}
+        original = stored([event["id"]]).first()
+        if original is None:  # pruned (events.retention) since its id was checked
+            return 200, {**event_payload(event, result.received_at), "alerts": alerts}
+        return 200, {**EventSerializer(original).data, "alerts": alerts}
     return 201, {**event_payload(event, result.received_at), "alerts": alerts}

@@ -8,8 +8,11 @@ It must be idempotent: a run may be missed (the scheduler was down) or happen tw
 from django.conf import settings
 
 from secalerts.alerts import changes
+from secalerts.jobs import retention
 from secalerts.jobs.scheduler import Job
 from secalerts.rules import window_state
+
+PRUNE_INTERVAL_SECONDS = 24 * 3600
 
 
 def scheduled_jobs() -> tuple[Job, ...]:
@@ -22,4 +25,15 @@ def scheduled_jobs() -> tuple[Job, ...]:
             kwargs={"keep_seconds": settings.THRESHOLD_STATE_SECONDS},
         ),
         Job("prune_alert_changes", every_seconds=changes.PRUNE_EVERY_SECONDS, run=changes.prune),
+        # Also makes the coming days' event partitions (PostgreSQL): they exist a week
+        # ahead, so a daily run missed now and then loses nothing.
+        Job(
+            "prune",
+            every_seconds=PRUNE_INTERVAL_SECONDS,
+            run=retention.prune,
+            kwargs={
+                "events_days": settings.EVENTS_RETENTION_DAYS,
+                "closed_alerts_days": settings.CLOSED_ALERTS_RETENTION_DAYS,
+            },
+        ),
     )

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from secalerts.core.errors import IdConflict
+from secalerts.events import partitions
 from secalerts.events.conflicts import check_duplicates
 from secalerts.events.validation import validate_events
 from secalerts.ingest.service import ingest_events
@@ -25,11 +26,12 @@ def item(**fields) -> dict:
 
 
 def test_all_duplicates_are_compared_in_one_query(db, django_assert_num_queries):
+    """Two on PostgreSQL: the ids' times first, which narrow the read to their partitions."""
     stored = [item(data={"n": i}) for i in range(50)]
     ingest_events(events=validated(stored))
     again = validated(stored)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2 if partitions.is_partitioned() else 1):
         check_duplicates(again, kept=[])
 
 

@@ -50,6 +50,29 @@ def test_event_list_filters_use_their_index(many_events, params, index):
         cursor.execute(f"{explain} {sql}", sql_params)
         text = "\n".join(str(row[-1]) for row in cursor.fetchall())
 
-    assert index in text, text
-    assert "Seq Scan" not in text, text
+    assert any(name in text for name in _with_partition_indexes(index)), text
+    # Day partitions left empty by the data (the days ahead) may be "scanned": nothing read.
+    assert not any(f"Seq Scan on {table} " in text for table in _tables_with_rows()), text
     assert "SCAN events_event\n" not in f"{text}\n", text  # SQLite's scan of the table
+
+
+def _with_partition_indexes(index: str) -> set[str]:
+    """On PostgreSQL each day partition has its own copy of the model's index."""
+    if connection.vendor != "postgresql":
+        return {index}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+            [index],
+        )
+        return {index} | {row[0] for row in cursor.fetchall()}
+
+
+def _tables_with_rows() -> list[str]:
+    if connection.vendor != "postgresql":
+        return ["events_event"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname LIKE 'events_event%%' AND reltuples > 0"
+        )
+        return [row[0] for row in cursor.fetchall()]
