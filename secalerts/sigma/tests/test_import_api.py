@@ -250,9 +250,9 @@ def test_a_correlation_imports_with_its_rule_and_alerts_instead_of_it(
     assert [r["name"] for r in response.json()["created"]] == ["Whoami Execution", "Many whoami"]
     base = Rule.objects.get(name="Whoami Execution")
     correlation = Rule.objects.get(name="Many whoami")
-    assert correlation.correlation["rules"] == [base.pk]
+    assert (correlation.correlation or {})["rules"] == [base.pk]
     assert (correlation.group_by, correlation.severity) == (["data.Computer"], "critical")
-    assert correlation.sigma["id"] == "5b1a5a99-da44-436d-b7a0-2afc20a5f999"
+    assert (correlation.sigma or {})["id"] == "5b1a5a99-da44-436d-b7a0-2afc20a5f999"
     assert not base.generate  # Sigma's default: the rule only feeds its correlation
     events = [
         {
