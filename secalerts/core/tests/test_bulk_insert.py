@@ -7,8 +7,13 @@ import pytest
 from django.db import connection, transaction
 
 from secalerts.core.bulk_insert import datetime_adapter, insert_new_rows, uuid_adapter
+from secalerts.events import partitions
 from secalerts.events.models import Event
 from secalerts.events.storage import COLUMNS
+
+# The events table's unique key: on PostgreSQL it is partitioned by time, so the time
+# is part of it (events.partitions).
+KEY = ("id", "timestamp") if partitions.is_partitioned() else ("id",)
 
 VALUES = [
     datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC),
@@ -59,7 +64,7 @@ def test_insert_new_rows_reports_only_the_rows_it_added(db, likely_new):
             Event._meta.db_table,
             COLUMNS,
             rows(ids),
-            conflict=("id",),
+            conflict=KEY,
             returning="id",
             likely_new=likely_new,
         )
@@ -90,7 +95,7 @@ def test_datetimes_written_by_the_bulk_paths_read_back_as_the_same_instants(db, 
                 Event._meta.db_table,
                 COLUMNS,
                 rows,
-                conflict=("id",),
+                conflict=KEY,
                 returning="id",
                 likely_new=likely_new,
             )

@@ -102,6 +102,16 @@ def test_a_sent_again_id_is_a_duplicate_or_a_conflict_whatever_its_day(db):
     assert Event.objects.filter(pk=first["id"]).count() == 1
 
 
+def test_an_event_deleted_and_sent_again_is_stored_again(db):
+    (first,) = validated([item(NOW - DAY, id=str(uuid.uuid4()))])
+    ingest_events(events=[first])
+
+    Event.objects.filter(pk=first["id"]).delete()  # as the admin or a shell would
+
+    assert not EventId.objects.filter(pk=first["id"]).exists()
+    assert ingest_events(events=[first]).stored_ids == {first["id"]}
+
+
 def run_at_once(batches: list[list[dict]]) -> list[BaseException | None]:
     barrier = threading.Barrier(len(batches))
     outcomes: list[BaseException | None] = [None] * len(batches)
