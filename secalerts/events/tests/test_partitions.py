@@ -1,7 +1,5 @@
 """PostgreSQL: events partitioned by day; ids unique across days; old days dropped."""
 
-import json
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,18 +12,13 @@ from secalerts.core.errors import IdConflict
 from secalerts.detection.schema import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP
 from secalerts.events import partitions
 from secalerts.events.models import Event, EventId
-from secalerts.events.validation import validate_events
 from secalerts.ingest.service import ingest_events
 from secalerts.jobs import retention
+from tests.concurrent_ingest import run_at_once, validated
 
 pytestmark = pytest.mark.requires_postgres
 NOW = timezone.now()
 DAY = timedelta(days=1)
-
-
-def validated(items: list[dict]) -> list[dict]:
-    body = json.dumps(items).encode()
-    return validate_events(body, "application/json", max_batch=1000, max_bytes=10**7, now=NOW)[0]
 
 
 def item(when: datetime, **fields) -> dict:
@@ -110,27 +103,6 @@ def test_an_event_deleted_and_sent_again_is_stored_again(db):
 
     assert not EventId.objects.filter(pk=first["id"]).exists()
     assert ingest_events(events=[first]).stored_ids == {first["id"]}
-
-
-def run_at_once(batches: list[list[dict]]) -> list[BaseException | None]:
-    barrier = threading.Barrier(len(batches))
-    outcomes: list[BaseException | None] = [None] * len(batches)
-
-    def work(at: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            ingest_events(events=batches[at])
-        except BaseException as error:  # reported to the test thread
-            outcomes[at] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(at,)) for at in range(len(batches))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)

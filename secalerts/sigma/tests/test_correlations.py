@@ -2,22 +2,17 @@
 rules, and run on events built for each edge: exactly at the timespan, one second over,
 one short, out of order, across requests, and (PostgreSQL) across two workers."""
 
-import json
 import re
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 
 from secalerts.alerts.models import Alert
-from secalerts.events.validation import validate_events
-from secalerts.ingest.service import ingest_events
 from secalerts.rules.models import Rule
 from secalerts.rules.services import create_rule, update_rule
 from secalerts.sigma.correlations import (
@@ -25,6 +20,7 @@ from secalerts.sigma.correlations import (
     correlation_rule_from_sigma,
     silenced_references,
 )
+from tests.concurrent_ingest import run_at_once, validated
 
 SPEC = Path("/work/shared/datasets/sigma_rules/sigma-specification")
 EXAMPLES = SPEC / "tests/schema/correlation"
@@ -275,32 +271,6 @@ def test_chain_example(send, success_at, fires):
         )
 
 
-def validated(events: list[dict]) -> list[dict]:
-    body = json.dumps(events).encode()
-    return validate_events(body, "application/json", max_batch=1000, max_bytes=10**7, now=T0)[0]
-
-
-def run_at_once(batches: list[list[dict]]) -> None:
-    barrier = threading.Barrier(len(batches))
-    errors: list[BaseException] = []
-
-    def work(batch: list[dict]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            ingest_events(events=batch)
-        except BaseException as error:  # reported to the test thread below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
-
-
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("attempt", range(3))
@@ -309,7 +279,7 @@ def test_chain_example_across_two_workers(attempt):
     first = validated([event(s, 4625) for s in range(0, 100, 20)])
     second = validated([*[event(s, 4625) for s in range(10, 100, 20)], event(95, 4624)])
 
-    run_at_once([first, second])
+    assert not any(run_at_once([first, second]))
 
     (alert,) = Alert.objects.all()
     assert alert.rule_id == outer.pk
