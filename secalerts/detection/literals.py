@@ -43,7 +43,11 @@ def requirement(condition: object) -> Requirement | None:
         return None
     if "all" in condition:
         found = [r for r in map(requirement, condition["all"]) if r is not None]
-        return min(found, key=cost) if found else None  # any one child's is necessary
+        # Any one child's is necessary. Not the event type's when another names text: every
+        # event of the rule's types holds it (Sigma rules of two logsources are an `any`
+        # of `all`s, each with its event type), so it narrows least whatever it costs.
+        texts = [r for r in found if any(name != "event_type" for name, _, _ in r)]
+        return min(texts or found, key=cost) if found else None
     if "any" in condition:
         union: set[Literal] = set()
         for child in condition["any"]:

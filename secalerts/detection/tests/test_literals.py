@@ -65,6 +65,12 @@ LINE_WHOAMI = leaf("data.CommandLine", "contains", "whoami", ignore_case=False)
         ({"all": [{"any": [IMAGE_CMD, leaf("data.OriginalFileName", "eq", "Cmd.Exe")]},
                   {"not": {"any": [LINE_WHOAMI]}}]},
          {("data.Image", "suffix", "\\cmd.exe"), ("data.OriginalFileName", "eq", "cmd.exe")}),
+        # A Sigma rule of two logsources: each branch's text, not its event type.
+        ({"any": [{"all": [leaf("event_type", "in", ["win.sysmon.1"]), IMAGE_CMD]},
+                  {"all": [leaf("event_type", "eq", "win.security.4688"), LINE_WHOAMI]}]},
+         {("data.Image", "suffix", "\\cmd.exe"), ("data.CommandLine", "contains", "whoami")}),
+        ({"all": [leaf("event_type", "eq", "a"), leaf("destination_port", "eq", 22)]},
+         {("event_type", "eq", "a")}),
     ],
 )  # fmt: skip
 def test_requirement(condition, expected):
