@@ -12,11 +12,13 @@ from typing import Any
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django_tasks_db.models import DBTaskResult
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from secalerts.alerts.retention import prune_closed_alerts
 from secalerts.events import partitions
 from secalerts.events.retention import prune_events
+from secalerts.notifications.models import Delivery, DeliveryStatus
 
 CHUNK_SIZE = 5000
 
@@ -31,6 +33,8 @@ class Pruned:
     closed_alerts: int = 0
     expired_tokens: int = 0
     expired_sessions: int = 0
+    deliveries: int = 0
+    finished_tasks: int = 0
     complete: bool = True
 
 
@@ -63,6 +67,19 @@ def prune(
     )
     result.expired_sessions = _delete(
         Session.objects.filter(expire_date__lt=now), chunk_size, dry_run
+    )
+    # The delivery log (attempts cascade) and the task queue's finished rows, kept as
+    # long as events: deliveries still pending or retrying are never removed.
+    done = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+    result.deliveries = _delete(
+        Delivery.objects.filter(status__in=done, created_at__lt=events_cutoff), chunk_size, dry_run
+    )
+    result.finished_tasks = _delete(
+        DBTaskResult.objects.filter(status__in=("SUCCESSFUL", "FAILED")).filter(
+            finished_at__lt=events_cutoff
+        ),
+        chunk_size,
+        dry_run,
     )
     return asdict(result)
 

@@ -163,3 +163,28 @@ def test_expired_refresh_tokens_and_sessions_are_pruned(db, admin_user):
     assert (result["expired_tokens"], result["expired_sessions"]) == (1, 1)
     assert list(OutstandingToken.objects.values_list("jti", flat=True)) == ["valid"]
     assert list(Session.objects.values_list("session_key", flat=True)) == ["valid"]
+
+
+def test_finished_deliveries_and_tasks_past_the_events_retention_are_pruned(db):
+    from django_tasks_db.models import DBTaskResult
+
+    from secalerts.notifications import services
+    from secalerts.notifications.models import Delivery, DeliveryStatus
+    from secalerts.notifications.tests.helpers import raise_alerts
+
+    services.create_channel(
+        name="hook", kind="webhook", url="https://hooks.example.com/in", on=["alert.created"]
+    )
+    raise_alerts(3)
+    old, old_pending, recent = Delivery.objects.order_by("pk")
+    Delivery.objects.filter(pk=old.pk).update(status=DeliveryStatus.SENT, created_at=NOW - 91 * DAY)
+    Delivery.objects.filter(pk=old_pending.pk).update(created_at=NOW - 91 * DAY)
+    Delivery.objects.filter(pk=recent.pk).update(status=DeliveryStatus.FAILED)
+    (task,) = DBTaskResult.objects.all()
+    DBTaskResult.objects.filter(pk=task.pk).update(status="SUCCESSFUL", finished_at=NOW - 91 * DAY)
+
+    result = prune()
+
+    assert (result["deliveries"], result["finished_tasks"]) == (1, 1)
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {old_pending.pk, recent.pk}
+    assert not DBTaskResult.objects.exists()
