@@ -92,7 +92,7 @@ def active_rules() -> RuleSet:
     cached = _cached
     if cached.version == version:
         return cached
-    with _lock, _collector_paused():
+    with _lock, collector_paused():
         rules = tuple(_compile_enabled())
         index = detection.index_rules([rule.compiled for rule in rules])
         _cached = RuleSet(
@@ -107,7 +107,7 @@ def active_rules() -> RuleSet:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Compiling thousands of rules allocates objects that all stay alive, so the
     collections it triggers walk the heap for nothing: 70% of compiling SigmaHQ's
     process-creation rules (docs/performance.md, "Rule index")."""

@@ -6,7 +6,6 @@ version once. Correlation documents are translated by `secalerts.sigma.correlati
 once the rules they reference are stored.
 """
 
-import gc
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -282,10 +281,8 @@ def collections_of(
 
 def import_sigma(documents: Iterable[tuple[str, str]], *, strict: bool = False) -> ImportResult:
     """Compile and save: a rule with a known Sigma id is updated, others are created."""
-    # Parsing and compiling thousands of rules allocates much and frees little: the
-    # cyclic GC's full passes would cost more than the work (registry.py does the same).
-    gc.disable()
-    try:
+    # Parsing and compiling thousands of rules allocates much and frees little.
+    with registry.collector_paused():
         collections, bad = collections_of(documents, strict=strict)
         compiled = compile_collections(collections, load_targets())
         result = ImportResult(skipped=bad + compiled.skipped)
@@ -294,8 +291,6 @@ def import_sigma(documents: Iterable[tuple[str, str]], *, strict: bool = False) 
             _save_correlations(compiled.correlations, result)
             if result.created or result.updated:
                 registry.bump_version()
-    finally:
-        gc.enable()
     return result
 
 
