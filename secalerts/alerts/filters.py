@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from secalerts.alerts.models import Alert, AlertStatus
+from secalerts.core.columns import BIGINT_MAX
 from secalerts.core.errors import InvalidInput
 from secalerts.events.filters import GivenMeansValid, IPAddressFilter, UTCDateTimeFilter
 from secalerts.events.models import Severity
@@ -21,14 +22,14 @@ class IdField(GivenMeansValid, forms.IntegerField):
     pass
 
 
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(django_filters.Filter):
     """A whole number that fits the id column (a float or a huge number is a 400)."""
 
     field_class = IdField
 
     def __init__(self, field_name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(field_name, min_value=1, max_value=2**63 - 1, **kwargs)
+        super().__init__(field_name, min_value=1, max_value=BIGINT_MAX, **kwargs)
 
 
 class AlertFilter(django_filters.FilterSet):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from secalerts.alerts.models import Alert, AlertEvent, AlertHistory, AlertStatus
 from secalerts.alerts.payloads import alert_payload
+from secalerts.core.columns import BIGINT_MAX
 from secalerts.core.strict_fields import StrictCharField, StrictIntegerField
 from secalerts.events.models import Severity
 from secalerts.events.storage import newest_first
@@ -83,7 +84,7 @@ class AlertUpdateInputSerializer(serializers.Serializer):
 
 class AlertBulkUpdateInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=StrictIntegerField(min_value=1, max_value=2**63 - 1),
+        child=StrictIntegerField(min_value=1, max_value=BIGINT_MAX),
         min_length=1,
         max_length=1000,
     )

@@ -25,12 +25,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from secalerts.core.columns import BIGINT_MAX, BIGINT_MIN
 from secalerts.core.errors import InvalidInput
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-# What an id or rank column holds (bigint): SQLite's driver raises on larger ints.
-_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
 @runtime_checkable
@@ -207,7 +206,9 @@ def utc_datetime(value: datetime) -> datetime:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and _INT_MIN <= value <= _INT_MAX
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and BIGINT_MIN <= value <= BIGINT_MAX
+    )
 
 
 def _flip(term: str) -> str:

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from secalerts.core.columns import BIGINT_MAX
 from secalerts.notifications.addresses import RefusedAddress, check_url
 from secalerts.notifications.models import (
     AlertChange,
@@ -28,7 +29,7 @@ class ChannelSerializer(serializers.ModelSerializer):
     )  # fmt: skip
     has_secret = serializers.SerializerMethodField()
     rules = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=serializers.IntegerField(min_value=1, max_value=BIGINT_MAX),
         required=False,
         max_length=1000,
     )

@@ -10,13 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from secalerts.accounts.permissions import IsAdminRole
+from secalerts.core.columns import BIGINT_MAX
 from secalerts.core.errors import InvalidInput
 from secalerts.core.pagination import CheckedCursorPagination
 from secalerts.notifications import services
 from secalerts.notifications.models import Channel, Delivery, DeliveryStatus
 from secalerts.notifications.serializers import ChannelSerializer, DeliverySerializer
-
-MAX_ID = 2**63 - 1  # the largest id a database column holds
 
 
 class ChannelListView(APIView):
@@ -95,7 +94,7 @@ class DeliveryListView(generics.ListAPIView):
         params = self.request.query_params
         for name in ("channel", "alert"):
             if (value := params.get(name)) is not None:
-                if not (value.isascii() and value.isdigit() and int(value) <= MAX_ID):
+                if not (value.isascii() and value.isdigit() and int(value) <= BIGINT_MAX):
                     raise InvalidInput(f"{name} must be an id.")
                 deliveries = deliveries.filter(**{f"{name}_id": int(value)})
         if (value := params.get("status")) is not None:
