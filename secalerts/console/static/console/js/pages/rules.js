@@ -111,12 +111,14 @@ async function suppress(event, names) {
 }
 
 async function main() {
+  // First, before any await: a Test pressed while the page still loads must not submit
+  // the form natively (a reload that drops what was typed).
+  $("#rule-test").addEventListener("submit", testRule);
   const { isAdmin } = await startSession();
   const rules = await api("/api/rules/");
   $("#rules").replaceChildren(...rules.map((rule) => row(rule, isAdmin)));
   if (rules.length === 0) showMessage("No rules yet.");
   const names = new Map(rules.map((rule) => [rule.id, rule.name]));
-  $("#rule-test").addEventListener("submit", testRule);
   const choice = $("#new-suppression select[name=rule]");
   choice.append(...rules.map((rule) => h("option", { value: String(rule.id) }, rule.name)));
   $("#new-suppression").addEventListener("submit", (event) => suppress(event, names));
